@@ -1,0 +1,39 @@
+# cost-assets: `make run` materializes the sample and prints the summary; `make test` tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: run test dev lint format sample clean
+
+$(BIN)/cost-assets: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or set PYTHON=..."; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+run: $(BIN)/cost-assets $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/cost-assets run
+
+test: $(BIN)/cost-assets
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+dev: $(BIN)/cost-assets $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg dev
+
+lint: $(BIN)/cost-assets
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sample: $(BIN)/cost-assets
+	$(BIN)/cost-assets-sample --out sample_exports --start 2026-10-25 --days 14 --scale 1
+
+clean:
+	rm -rf warehouse .dagster_home

@@ -1,0 +1,157 @@
+"""Allocation stages: shared services (layer 2), languages (layer 3) and the fact table."""
+
+import dagster as dg
+import polars as pl
+
+from cost_assets.assets.common import (
+    by_column,
+    dollars,
+    load_reference,
+    log_stage,
+    partition_day,
+    table_metadata,
+    trailing_days,
+)
+from cost_assets.assets.compute import product_compute_costs, task_costs
+from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
+from cost_assets.methodology import languages, ledger, shared
+from cost_assets.partitions import daily_partitions
+from cost_assets.resources import CostAssetsStorage
+
+LANGUAGE_WINDOW = dg.TimeWindowPartitionMapping(
+    start_offset=-27, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
+
+
+def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.LazyFrame:
+    return task_costs_frame.lazy().select("hour", "instance_id").unique()
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="allocation",
+    kinds={"polars", "parquet"},
+    deps=[focus_charges, task_costs, usage_hourly, product_compute_costs, reference_data],
+)
+def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    """Layer 2: every non-compute FOCUS dollar of the day (less excluded categories) per hour,
+    region, product line and model, by tier (tag, requests, containers, fixed, fallback, LLM
+    tokens) or as unused commitment, with the scope each row was placed at."""
+    day = context.partition_key
+    tables = storage.tables()
+    reference = load_reference(tables)
+    charges = tables.read("focus_charges", day)
+    tasks = tables.read("task_costs", day)
+    usage = tables.read("usage_hourly", day)
+    compute = tables.read("product_compute_costs", day)
+
+    allocated, excluded = shared.shared_costs(
+        charges.lazy(), pool_instance_hours(tasks), list(reference["settings"]["excluded_charge_categories"]),
+        usage.lazy(), tasks.lazy(), compute.lazy(), reference,
+    )
+    frame = allocated.collect()
+    excluded_rows = excluded.collect()
+    path = tables.write("product_shared_costs", day, frame)
+
+    usd_excluded = dollars(excluded_rows, "effective_cost")
+    usd_in = dollars(charges, "effective_cost") - dollars(tasks.select(
+        pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd"))) - usd_excluded
+    usd_out = dollars(frame)
+    log_stage(context, charges.height, frame.height, usd_in, usd_out)
+    top = (
+        frame.group_by("service_code", "tier").agg(pl.col("cost_usd").sum())
+        .sort("cost_usd", descending=True).head(10)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(frame, path),
+            "dollars_in": usd_in,
+            "dollars_out": usd_out,
+            "dollars_by_tier": by_column(frame, "tier"),
+            "dollars_by_scope": by_column(frame, "step"),
+            "dollars_by_model_scope": by_column(frame, "model_step"),
+            "excluded_dollars_by_category": by_column(excluded_rows, "charge_category",
+                                                      "effective_cost"),
+            "excluded_dollars": usd_excluded,
+            "top_shared_services": dg.MetadataValue.json(
+                [{"service_code": s, "tier": t, "usd": round(c, 2)} for s, t, c in top.iter_rows()]
+            ),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="allocation",
+    kinds={"polars", "parquet"},
+    deps=[product_compute_costs, product_shared_costs,
+          dg.AssetDep(usage_hourly, partition_mapping=LANGUAGE_WINDOW), reference_data],
+)
+def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    """Layer 3: compute and shared cost per hour, region, product, model and language, with
+    cost that reached a model without a language split by the trailing audio-hour mix."""
+    day = partition_day(context)
+    tables = storage.tables()
+    reference = load_reference(tables)
+    compute = tables.read("product_compute_costs", context.partition_key)
+    shared_frame = tables.read("product_shared_costs", context.partition_key)
+    window = trailing_days(day, int(reference["settings"]["language_window_days"]))
+    trailing, found = tables.read_many("usage_hourly", window)
+
+    costs = pl.concat(
+        [
+            compute.select("hour", "region", "product", "model", "language", "cost_class",
+                           "cost_usd"),
+            shared_frame.select("hour", "region", "product", "model", "language", "cost_class",
+                                "cost_usd"),
+        ],
+        how="vertical_relaxed",
+    )
+    frame = languages.language_costs(
+        costs.lazy(), trailing.lazy(), reference["worker_configs"]
+    ).collect()
+    path = tables.write("language_costs", context.partition_key, frame)
+    usd_in, usd_out = dollars(costs), dollars(frame)
+    log_stage(context, costs.height, frame.height, usd_in, usd_out)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(frame, path),
+            "dollars_in": usd_in,
+            "dollars_out": usd_out,
+            "dollars_by_language_step": by_column(frame, "language_step"),
+            "dollars_by_language": by_column(frame, "language"),
+            "window_days_found": len(found),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="unit_economics",
+    kinds={"polars", "parquet"},
+    deps=[language_costs, reference_data],
+)
+def unit_costs_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    """The fact table: amortized dollars per hour, region, product line, model, language, cost
+    class and ledger. A day's total equals the FOCUS effective cost apportioned to the day,
+    less the excluded charge categories."""
+    tables = storage.tables()
+    reference = load_reference(tables)
+    costs = tables.read("language_costs", context.partition_key)
+    frame = ledger.unit_costs(costs.lazy(), reference["product_calendar"]).collect()
+    path = tables.write("unit_costs_hourly", context.partition_key, frame)
+    usd_in, usd_out = dollars(costs), dollars(frame)
+    log_stage(context, costs.height, frame.height, usd_in, usd_out)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(frame, path),
+            "dollars_in": usd_in,
+            "dollars_out": usd_out,
+            "dollars_by_class": by_column(frame, "cost_class"),
+            "dollars_by_ledger": by_column(frame, "ledger"),
+            "dollars_by_product": by_column(frame, "product"),
+            "unattributed_dollars": float(
+                frame.filter(pl.col("product") == "unattributed")["cost_usd"].sum()
+            ),
+        }
+    )

@@ -1,0 +1,239 @@
+"""Raw inputs of one day: FOCUS charges, CUR tasks and instances, usage, and reference data."""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from cost_assets.assets.common import (
+    REFERENCE,
+    by_column,
+    dollars,
+    log_stage,
+    partition_day,
+    table_metadata,
+)
+from cost_assets.methodology import charges as charge_rules
+from cost_assets.methodology import tasks as task_rules
+from cost_assets.partitions import daily_partitions
+from cost_assets.resources import CostAssetsStorage
+from cost_assets.sources.exports import Delivery, find_delivery, read_export
+from cost_assets.sources.reference import load_reference as load_reference_files
+from cost_assets.sources.storage import SourceStore
+from cost_assets.sources.usage import read_usage
+
+# Restatements and corrections for a day can arrive in the two billing periods after its own.
+LATER_PERIODS_READ = 2
+
+RAW_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def billing_periods_for(day: date) -> list[str]:
+    """The billing periods whose deliveries may hold charges of ``day``: its own, then later."""
+    periods = []
+    year, month = day.year, day.month
+    for _ in range(LATER_PERIODS_READ + 1):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def read_export_for_day(
+    store: SourceStore, kind: str, day: date
+) -> tuple[pl.DataFrame | None, list[Delivery]]:
+    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries."""
+    deliveries = [
+        d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
+    ]
+    frames = [read_export(store, d) for d in deliveries]
+    return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
+
+
+def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[str, float]:
+    """The FOCUS EffectiveCost apportioned to ``day``, straight from the export files.
+
+    This is computed without the hourly table, so that the final check ties the fact table
+    back to the bill independently of every stage in between.
+    """
+    focus, _ = read_export_for_day(store, "focus", day)
+    if focus is None:
+        return {"apportioned": 0.0, "excluded": 0.0}
+    day_cost = focus.select(
+        charge_rules.apportioned_cost(day).alias("cost"),
+        pl.col("ChargeCategory").is_in(excluded).alias("excluded"),
+    )
+    return {
+        "apportioned": float(day_cost["cost"].sum()),
+        "excluded": float(day_cost.filter(pl.col("excluded"))["cost"].sum()),
+    }
+
+
+@dg.asset(
+    group_name="raw",
+    kinds={"polars", "parquet"},
+    description="Reference data kept by Finance and Engineering, validated: worker catalog, "
+    "worker configurations, launch calendar, product lines, shared-service tiers, instance "
+    "types and settings.",
+)
+def reference_data(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    reference = load_reference_files(storage.source_store())
+    tables = storage.tables()
+    for name in ("workers", "worker_configs", "product_calendar", "product_lines",
+                 "shared_services", "instance_types"):
+        tables.write(REFERENCE, name, getattr(reference, name))
+    settings = reference.settings
+    tables.write(REFERENCE, "settings", pl.DataFrame([settings.as_dict()]))
+    return dg.MaterializeResult(metadata={**reference.describe(), "settings": settings.as_dict()})
+
+
+def _settings(storage: CostAssetsStorage) -> dict:
+    return storage.tables().read(REFERENCE, "settings").row(0, named=True)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="raw",
+    kinds={"polars", "parquet"},
+    deps=[reference_data],
+    retry_policy=RAW_RETRY,
+)
+def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    """FOCUS charges of the day, one row per charge and hour, with the hour's effective cost.
+
+    Multi-hour charges (daily fees, monthly support, tax) are spread evenly over their hours;
+    corrections delivered in a later billing period land on the day they name.
+    """
+    day = partition_day(context)
+    settings = _settings(storage)
+    store = storage.source_store()
+    focus, deliveries = read_export_for_day(store, "focus", day)
+    if focus is None:
+        frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
+        frame = frame.with_columns(
+            pl.col("hour").cast(pl.Datetime("us", "UTC")), pl.col("effective_cost").cast(pl.Float64)
+        )
+    else:
+        frame = charge_rules.hourly_charges(
+            focus.lazy(), day, settings["product_tag_key"], settings["fleet_tag_key"]
+        ).collect()
+    path = storage.tables().write("focus_charges", context.partition_key, frame)
+    usd = dollars(frame, "effective_cost")
+    log_stage(context, 0 if focus is None else focus.height, frame.height, usd, usd)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(frame, path),
+            "dollars": usd,
+            "dollars_by_charge_category": by_column(frame, "charge_category", "effective_cost"),
+            "dollars_by_region": by_column(frame, "region", "effective_cost"),
+            "deliveries": [d.describe() for d in deliveries],
+            "export_rows_read": 0 if focus is None else focus.height,
+            "corrections": 0
+            if not frame.height
+            else int((frame["charge_class"] == "Correction").sum()),
+        }
+    )
+
+
+@dg.multi_asset(
+    partitions_def=daily_partitions,
+    group_name="raw",
+    specs=[
+        dg.AssetSpec("cur_task_hours", deps=[reference_data], kinds={"polars", "parquet"},
+                     description="ECS tasks of the day from CUR split cost allocation data: one "
+                     "row per task and hour with its instance, worker, reservation, usage and "
+                     "SCAD split. Shares only; the dollars come from FOCUS."),
+        dg.AssetSpec("cur_instances", deps=[reference_data], kinds={"polars", "parquet"},
+                     description="EC2 instances seen in the day's CUR rows, with capacity "
+                     "(vCPU, memory, GPUs) and fleet tag."),
+    ],
+    retry_policy=RAW_RETRY,
+)
+def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    day = partition_day(context)
+    settings = _settings(storage)
+    store = storage.source_store()
+    cur, deliveries = read_export_for_day(store, "cur", day)
+    tables = storage.tables()
+    if cur is None:
+        tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
+        instances = pl.DataFrame(schema={c: pl.String for c in task_rules.INSTANCE_COLUMNS})
+        artefacts = 0
+    else:
+        lazy = cur.lazy()
+        tasks = task_rules.task_hours(lazy, day).collect()
+        instances = task_rules.instances(lazy, day, settings["fleet_tag_key"]).collect()
+        artefacts = task_rules.empty_parent_artefacts(lazy, day).select(pl.len()).collect().item()
+    delivery_metadata = [d.describe() for d in deliveries]
+    task_path = tables.write("cur_task_hours", context.partition_key, tasks)
+    instance_path = tables.write("cur_instances", context.partition_key, instances)
+    context.log.info(
+        f"cur {context.partition_key}: {0 if cur is None else cur.height} export rows, "
+        f"{tasks.height} task-hours, {instances.height} instances"
+    )
+    yield dg.MaterializeResult(
+        asset_key="cur_task_hours",
+        metadata={
+            **table_metadata(tasks, task_path),
+            "deliveries": delivery_metadata,
+            "export_rows_read": 0 if cur is None else cur.height,
+            "empty_parent_rows_ignored": artefacts,
+            "tasks": tasks["task_id"].n_unique() if tasks.height else 0,
+            "workers": tasks["worker"].n_unique() if tasks.height else 0,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="cur_instances",
+        metadata={**table_metadata(instances, instance_path), "deliveries": delivery_metadata},
+    )
+
+
+USAGE_COLUMNS = [
+    "hour", "region", "product", "worker", "model", "language", "audio_hours", "requests",
+    "tokens", "kind",
+]
+
+
+def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
+    """Speech and LLM usage in one table; LLM tokens are input plus output tokens."""
+    speech_rows = speech.select(
+        "hour", "region", "product", "worker", "model", "language",
+        pl.col("audio_hours").cast(pl.Float64).fill_null(0.0),
+        pl.col("requests").cast(pl.Float64).fill_null(0.0),
+        pl.lit(0.0).alias("tokens"),
+        pl.lit("speech").alias("kind"),
+    )
+    llm_rows = llm.select(
+        "hour", "region", "product", "worker", pl.col("llm_model").alias("model"),
+        pl.lit(None, dtype=pl.String).alias("language"),
+        pl.lit(0.0).alias("audio_hours"),
+        pl.col("requests").cast(pl.Float64).fill_null(0.0),
+        (pl.col("input_tokens").cast(pl.Float64).fill_null(0.0)
+         + pl.col("output_tokens").cast(pl.Float64).fill_null(0.0)).alias("tokens"),
+        pl.lit("llm").alias("kind"),
+    )
+    return pl.concat([speech_rows, llm_rows], how="vertical_relaxed").select(USAGE_COLUMNS)
+
+
+@dg.asset(partitions_def=daily_partitions, group_name="raw", kinds={"polars", "parquet"},
+          retry_policy=RAW_RETRY)
+def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
+    """Platform usage of the day: audio hours, requests and tokens per hour, region, product,
+    worker, model and language (null for language-agnostic steps and LLM tokens)."""
+    day = partition_day(context)
+    store = storage.source_store()
+    speech, speech_meta = read_usage(store, "speech", day)
+    llm, llm_meta = read_usage(store, "llm", day)
+    frame = combine_usage(speech, llm)
+    path = storage.tables().write("usage_hourly", context.partition_key, frame)
+    context.log.info(f"usage {context.partition_key}: {speech.height} speech rows, "
+                     f"{llm.height} llm rows")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(frame, path),
+            "speech": speech_meta,
+            "llm": llm_meta,
+            "audio_hours": float(frame["audio_hours"].sum()),
+            "tokens": float(frame["tokens"].sum()),
+            "requests": float(frame["requests"].sum()),
+        }
+    )

@@ -1,0 +1,83 @@
+"""`cost-assets run`: materialize every day of a sources root through Dagster, then summarize.
+
+Days run oldest first, one run per day, in this process, against the Dagster instance in
+``$DAGSTER_HOME`` (so the UI shows the runs, partitions and check results afterwards).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from cost_assets.resources import DEFAULT_SOURCES, REPO_ROOT
+
+
+def sample_days(sources: str) -> list[str]:
+    """The days a sources root has usage for: the days worth materializing."""
+    from cost_assets.sources.storage import open_store
+
+    store = open_store(sources)
+    folders = store.folders("usage/speech") + store.folders("usage/llm")
+    return sorted({f.split("=", 1)[1] for f in folders if f.startswith("date=")})
+
+
+def _reconciliation(result: dg.ExecuteInProcessResult) -> str:
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == "reconciles_to_bill":
+            meta = {k: v.value for k, v in evaluation.metadata.items()}
+            status = "reconciled" if evaluation.passed else "NOT RECONCILED"
+            return (f"{status}: bill {meta['dollars_in']:,.6f} USD, facts "
+                    f"{meta['dollars_out']:,.6f} USD, delta {meta['delta']:+.2e}")
+    return "check did not run" if result.success else "run failed before the check"
+
+
+def run(days: list[str] | None) -> int:
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from cost_assets.definitions import defs
+    from cost_assets.report.summary import render_summary
+    from cost_assets.resources import storage_from_environment
+
+    storage = storage_from_environment()
+    days = days or sample_days(os.environ.get("COST_ASSETS_SOURCES", DEFAULT_SOURCES))
+    job = defs.resolve_job_def("daily_unit_costs")
+    instance = dg.DagsterInstance.get()
+    reconciliation: dict[str, str] = {}
+    started = time.monotonic()
+    failed = []
+    for day in days:
+        t0 = time.monotonic()
+        result = job.execute_in_process(partition_key=day, instance=instance,
+                                        raise_on_error=False)
+        reconciliation[day] = _reconciliation(result)
+        print(f"{day}: {'ok' if result.success else 'FAILED'} in {time.monotonic() - t0:.1f}s",
+              flush=True)
+        if not result.success:
+            failed.append(day)
+            for event in result.get_step_failure_events():
+                print(f"  {event.step_key}: {event.event_specific_data.error.message.strip()}")
+    print(f"\nMaterialized {len(days) - len(failed)} of {len(days)} days in "
+          f"{time.monotonic() - started:.1f}s into {storage.warehouse}\n")
+    ok_days = [d for d in days if d not in failed]
+    if ok_days:
+        print(render_summary(storage.tables(), ok_days, reconciliation))
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cost-assets", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="materialize days and print the summary")
+    run_parser.add_argument("--day", action="append", dest="days",
+                            help="a UTC day YYYY-MM-DD (repeatable; default: every sample day)")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.days)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Capacity classes per worker (SPEC 3.4): in use, idle reserved, dark reserved.
+
+- in use: what a worker's tasks consumed (their split-cost part), plus the cost of daemon tasks
+  on the same active instance-hour, folded in ∝ the co-located workers' in-use cost;
+- idle reserved: unused capacity inside instances that run tasks;
+- dark reserved: instance-hours with no task but daemons, attributed by fleet to the workers
+  that ran in the fleet that hour ∝ their in-use cost; else ∝ their in-use cost in the fleet
+  over the trailing window; else evenly over the fleet's catalogued workers; else
+  ``unattributed``.
+
+One row per hour, region, fleet, worker, capacity class and attribution step; the classes
+explain the compute pool and never change its total.
+"""
+
+import polars as pl
+
+from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+
+UNATTRIBUTED = "unattributed"
+
+WORKER_COST_COLUMNS = ["hour", "region", "fleet", "worker", "cost_class", "step", "cost_usd"]
+
+
+def _in_use_by_worker(task_costs: pl.LazyFrame) -> pl.LazyFrame:
+    return task_costs.filter(~pl.col("is_daemon") & pl.col("worker").is_not_null())
+
+
+def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
+    """Daemon-task cost on active instance-hours, moved onto the co-located workers in use."""
+    daemons = task_costs.filter(pl.col("is_daemon") & (pl.col("split_path") != "dark")).select(
+        "hour",
+        "instance_id",
+        "region",
+        "fleet",
+        (pl.col("in_use_cost") + pl.col("idle_cost")).alias("cost_usd"),
+    )
+    workers = _in_use_by_worker(task_costs)
+    by_in_use = Level(
+        "daemon_fold",
+        workers.select("hour", "instance_id", "worker", pl.col("in_use_cost").alias(WEIGHT)),
+        on=("hour", "instance_id"),
+    )
+    evenly = Level(
+        "daemon_fold_even",
+        even_drivers(workers.select("hour", "instance_id", "worker")),
+        on=("hour", "instance_id"),
+    )
+    return allocate(daemons, [by_in_use, evenly], ["worker"], {"worker": UNATTRIBUTED}).select(
+        "hour", "region", "fleet", "worker", pl.lit("in_use").alias("cost_class"), "step",
+        "cost_usd",
+    )
+
+
+def attribute_dark(
+    task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Dark instance-hours' cost, attributed to workers by fleet with the four fallbacks."""
+    dark = task_costs.filter(pl.col("split_path") == "dark").select(
+        "hour", "region", "fleet", pl.col("dark_cost").alias("cost_usd")
+    )
+    same_hour = _in_use_by_worker(task_costs).select(
+        "hour", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
+    )
+    trailing = _in_use_by_worker(trailing_task_costs).select(
+        "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
+    )
+    catalogued = workers.filter(~pl.col("is_daemon")).select("fleet", "worker")
+    levels = [
+        Level("same_hour", same_hour, on=("hour", "fleet")),
+        Level("trailing_window", trailing, on=("fleet",)),
+        Level("fleet_catalog", even_drivers(catalogued), on=("fleet",)),
+    ]
+    return allocate(dark, levels, ["worker"], {"worker": UNATTRIBUTED}).select(
+        "hour", "region", "fleet", "worker", pl.lit("dark_reserved").alias("cost_class"),
+        "step", "cost_usd",
+    )
+
+
+def worker_costs(
+    task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Compute cost per hour, region, fleet, worker and capacity class."""
+    running = _in_use_by_worker(task_costs).filter(pl.col("split_path") != "dark")
+    in_use = running.select(
+        "hour", "region", "fleet", "worker", pl.lit("in_use").alias("cost_class"),
+        pl.lit("task").alias("step"), pl.col("in_use_cost").alias("cost_usd"),
+    )
+    idle = running.select(
+        "hour", "region", "fleet", "worker", pl.lit("idle_reserved").alias("cost_class"),
+        pl.lit("task").alias("step"), pl.col("idle_cost").alias("cost_usd"),
+    )
+    parts = [in_use, idle, fold_daemons(task_costs),
+             attribute_dark(task_costs, trailing_task_costs, workers)]
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .group_by(WORKER_COST_COLUMNS[:-1])
+        .agg(pl.col("cost_usd").sum())
+        .select(WORKER_COST_COLUMNS)
+    )

@@ -1,0 +1,50 @@
+"""Layer 3 (SPEC 3.7): cost that reached a model without a language, split over languages.
+
+Languages are weighted by audio hours by language, region and model over a trailing window
+(28 days by default, ending on the partition day): long enough to smooth weekdays and
+holidays, short enough to follow a language launch. A language-agnostic model (a diarizer, a
+pre-processor) has no language history of its own; its cost follows the language mix of its
+product line's audio in the region, then anywhere. With no history at all: evenly over the
+model's catalogued languages; else the language ``und``.
+"""
+
+import polars as pl
+
+from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+
+UNDETERMINED_LANGUAGE = "und"
+
+
+def language_costs(
+    costs: pl.LazyFrame, trailing_usage: pl.LazyFrame, worker_configs: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Every cost row with a language: rows without one are split by the trailing mix."""
+    known = costs.filter(pl.col("language").is_not_null()).with_columns(
+        pl.lit("usage").alias("language_step")
+    )
+    unknown = costs.filter(pl.col("language").is_null())
+
+    spoken = trailing_usage.filter(pl.col("language").is_not_null() & (pl.col("audio_hours") > 0))
+    by_model = spoken.group_by("region", "model", "language").agg(
+        pl.col("audio_hours").sum().alias(WEIGHT)
+    )
+    by_product_region = spoken.group_by("region", "product", "language").agg(
+        pl.col("audio_hours").sum().alias(WEIGHT)
+    )
+    by_product = spoken.group_by("product", "language").agg(
+        pl.col("audio_hours").sum().alias(WEIGHT)
+    )
+    catalogued = worker_configs.filter(pl.col("language").is_not_null()).select(
+        "model", "language"
+    )
+    levels = [
+        Level("window_model_region", by_model, on=("region", "model")),
+        Level("window_product_region", by_product_region, on=("region", "product")),
+        Level("window_product", by_product, on=("product",)),
+        Level("model_catalog", even_drivers(catalogued), on=("model",)),
+    ]
+    split = allocate(
+        unknown, levels, ["language"], {"language": UNDETERMINED_LANGUAGE},
+        step_column="language_step",
+    )
+    return pl.concat([known, split], how="diagonal_relaxed")

@@ -1,0 +1,299 @@
+"""Layer 2 (SPEC 3.6): shared services to product lines, then to models.
+
+The *shared pool* is every FOCUS dollar of the day outside the compute pool, less the excluded
+charge categories (Tax by default, reported apart). Each row takes the first tier that matches:
+
+1. tag: the row carries the product tag of a known product line: all of it goes there;
+2. requests: request-driven services, ∝ requests × the product line's intensity weight;
+3. containers: services that scale with containers, ∝ running task-hours per product line;
+4. fixed: no causal metric, evenly over the active product lines that take even splits;
+5. fallback: everything else (and services not listed), ∝ audio hours per product line.
+
+Unused Savings Plan commitment is its own class, ∝ compute cost per product line; LLM API
+charges (Bedrock) go to the LLM products ∝ tokens of the matching model.
+
+Zero-weight guard: a row stays in its tier. When its driver is zero in the row's hour and
+region, the scope widens to the day in that region, then to the day in all regions, then to
+an even split; Σ out = Σ in at every step. Rows with no region (global charges) are spread over
+regions by the same drivers.
+
+Within a product line, cost reaches models ∝ audio hours (tokens for LLM product lines; for a
+hybrid line with both units, ∝ its models' compute cost, the one measure they share).
+"""
+
+import polars as pl
+
+from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+from cost_assets.methodology.charges import is_instance_usage
+
+UNATTRIBUTED = "unattributed"
+GLOBAL_REGION = "global"
+TIERS = ("tag", "requests", "containers", "fixed", "fallback", "llm_tokens")
+
+SHARED_COST_COLUMNS = [
+    "hour", "region", "product", "model", "language", "cost_class", "service_code", "tier",
+    "step", "cost_usd",
+]
+
+
+def split_pools(
+    charges: pl.LazyFrame, pool_instance_hours: pl.LazyFrame, excluded_categories: list[str]
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(shared rows, excluded rows): the day's charges that are not compute-pool instance-hours."""
+    in_pool = pool_instance_hours.select(
+        "hour", pl.col("instance_id").alias("resource_id"), pl.lit(True).alias("_in_pool")
+    )
+    rest = (
+        charges.join(in_pool, on=["hour", "resource_id"], how="left")
+        .filter(~(is_instance_usage() & pl.col("_in_pool").fill_null(False)))
+        .drop("_in_pool")
+    )
+    excluded = pl.col("charge_category").is_in(excluded_categories)
+    return rest.filter(~excluded), rest.filter(excluded)
+
+
+def assign_tiers(
+    shared: pl.LazyFrame, product_lines: pl.LazyFrame, shared_services: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Each shared row's tier (or the unused-commitment class) and, for Bedrock, its model."""
+    known = product_lines.select(pl.col("product").alias("tag_product"), pl.lit(True).alias("_k"))
+    return (
+        shared.join(known, on="tag_product", how="left")
+        .join(shared_services.select("service_code", "tier"), on="service_code", how="left")
+        .with_columns(
+            pl.when(pl.col("commitment_status") == "Unused")
+            .then(pl.lit("unused_commitment"))
+            .when(pl.col("_k").fill_null(False))
+            .then(pl.lit("tag"))
+            .when(pl.col("tier").is_in(["requests", "containers", "fixed", "llm_tokens"]))
+            .then(pl.col("tier"))
+            .otherwise(pl.lit("fallback"))
+            .alias("tier"),
+            pl.col("resource_id").str.extract(r"foundation-model/(.+)$", 1).alias("llm_model"),
+        )
+        .drop("_k")
+    )
+
+
+def product_drivers(
+    usage: pl.LazyFrame,
+    task_hours: pl.LazyFrame,
+    product_costs: pl.LazyFrame,
+    product_lines: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """Per tier, hour, region and product line: the driver weight."""
+    lines = product_lines.select("product", "intensity_weight", "fixed_split")
+    by_product = usage.group_by("hour", "region", "product").agg(
+        pl.col("requests").sum(), pl.col("audio_hours").sum(),
+        (pl.col("requests").sum() + pl.col("audio_hours").sum() + pl.col("tokens").sum())
+        .alias("activity"),
+    ).join(lines, on="product", how="inner")
+    requests = by_product.select(
+        pl.lit("requests").alias("tier"), "hour", "region", "product",
+        (pl.col("requests") * pl.col("intensity_weight")).alias(WEIGHT),
+    )
+    fixed = by_product.filter(pl.col("fixed_split") & (pl.col("activity") > 0)).select(
+        pl.lit("fixed").alias("tier"), "hour", "region", "product", pl.lit(1.0).alias(WEIGHT)
+    )
+    fallback = by_product.select(
+        pl.lit("fallback").alias("tier"), "hour", "region", "product",
+        pl.col("audio_hours").alias(WEIGHT),
+    )
+    containers = task_hours.select(
+        pl.lit("containers").alias("tier"), "hour", "region", "product", pl.col(WEIGHT)
+    )
+    commitment = (
+        product_costs.filter(pl.col("product") != UNATTRIBUTED)
+        .group_by("hour", "region", "product")
+        .agg(pl.col("cost_usd").sum().alias(WEIGHT))
+        .select(pl.lit("unused_commitment").alias("tier"), "hour", "region", "product", WEIGHT)
+    )
+    return pl.concat([requests, fixed, fallback, containers, commitment], how="vertical_relaxed")
+
+
+def task_hours_by_product(
+    task_costs: pl.LazyFrame, usage: pl.LazyFrame, worker_configs: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Running task-hours per hour, region and product line.
+
+    A worker's task-hours go to its product lines ∝ its usage that day in the region, or evenly
+    over the product lines it is configured for.
+    """
+    tasks = (
+        task_costs.filter(~pl.col("is_daemon") & pl.col("task_id").is_not_null())
+        .group_by("hour", "region", "worker")
+        .agg(pl.len().cast(pl.Float64).alias("cost_usd"))
+    )
+    mix = usage.group_by("region", "worker", "product").agg(
+        (pl.col("audio_hours") + pl.col("requests") + pl.col("tokens")).sum().alias(WEIGHT)
+    )
+    levels = [
+        Level("usage_mix", mix, on=("region", "worker")),
+        Level("worker_catalog", even_drivers(worker_configs.select("worker", "product")),
+              on=("worker",)),
+    ]
+    return allocate(tasks, levels, ["product"], {"product": UNATTRIBUTED}).select(
+        "hour", "region", "product", pl.col("cost_usd").alias(WEIGHT)
+    ).filter(pl.col("product") != UNATTRIBUTED)
+
+
+def _scoped_levels(drivers: pl.LazyFrame, keys: list[str], even: pl.LazyFrame) -> list[Level]:
+    """hour and region → day in region → day in all regions → even split."""
+    day_region = drivers.group_by(keys + ["region", "product"]).agg(pl.col(WEIGHT).sum())
+    day_all = drivers.group_by(keys + ["product"]).agg(pl.col(WEIGHT).sum())
+    return [
+        Level("hour_region", drivers, on=(*keys, "hour", "region")),
+        Level("day_region", day_region, on=(*keys, "region")),
+        Level("day_all_regions", day_all, on=tuple(keys)),
+        Level("even", even, on=tuple(keys)),
+    ]
+
+
+def _global_levels(drivers: pl.LazyFrame, keys: list[str], even: pl.LazyFrame) -> list[Level]:
+    """Charges with no region: over regions and product lines, by hour → day → even."""
+    day_all = drivers.group_by(keys + ["region", "product"]).agg(pl.col(WEIGHT).sum())
+    return [
+        Level("hour_all_regions", drivers, on=(*keys, "hour")),
+        Level("day_all_regions", day_all, on=tuple(keys)),
+        Level("even", even.with_columns(pl.lit(GLOBAL_REGION).alias("region")), on=tuple(keys)),
+    ]
+
+
+def allocate_to_products(
+    tiered: pl.LazyFrame, drivers: pl.LazyFrame, product_lines: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Tiers other than tag and LLM tokens: each row to product lines by its tier's driver."""
+    lines = product_lines.select("product", "fixed_split")
+    even = pl.concat(
+        [
+            even_drivers(lines.select("product")).with_columns(pl.lit(t).alias("tier"))
+            for t in ("requests", "containers", "fallback", "unused_commitment")
+        ]
+        + [even_drivers(lines.filter(pl.col("fixed_split")).select("product"))
+           .with_columns(pl.lit("fixed").alias("tier"))],
+        how="diagonal_relaxed",
+    )
+    rows = tiered.filter(~pl.col("tier").is_in(["tag", "llm_tokens"]))
+    unplaced = {"product": UNATTRIBUTED, "region": GLOBAL_REGION}
+    regional = allocate(
+        rows.filter(pl.col("region").is_not_null()),
+        _scoped_levels(drivers, ["tier"], even),
+        ["product"],
+        unplaced,
+    )
+    global_ = allocate(
+        rows.filter(pl.col("region").is_null()),
+        _global_levels(drivers, ["tier"], even),
+        ["product", "region"],
+        unplaced,
+    )
+    return pl.concat([regional, global_], how="diagonal_relaxed")
+
+
+def allocate_llm_tokens(
+    tiered: pl.LazyFrame, usage: pl.LazyFrame, product_calendar: pl.LazyFrame
+) -> pl.LazyFrame:
+    """LLM API charges to the LLM product lines ∝ tokens of the matching model."""
+    rows = tiered.filter(pl.col("tier") == "llm_tokens").with_columns(
+        pl.col("region").fill_null(GLOBAL_REGION)
+    )
+    tokens = usage.filter(pl.col("tokens") > 0).select(
+        "hour", "region", "product", "model", pl.col("model").alias("llm_model"),
+        pl.col("tokens").alias(WEIGHT),
+    )
+    day_region = tokens.group_by("region", "llm_model", "product", "model").agg(pl.col(WEIGHT).sum())
+    day_all = tokens.group_by("llm_model", "product", "model").agg(pl.col(WEIGHT).sum())
+    llm_lines = product_calendar.filter(pl.col("unit") == "tokens").select("product", "model")
+    levels = [
+        Level("hour_region", tokens, on=("hour", "region", "llm_model")),
+        Level("day_region", day_region, on=("region", "llm_model")),
+        Level("day_all_regions", day_all, on=("llm_model",)),
+        Level("even", even_drivers(llm_lines.with_columns(pl.col("model").alias("llm_model"))),
+              on=("llm_model",)),
+        Level("even_llm_products", even_drivers(llm_lines), on=()),
+    ]
+    return allocate(rows, levels, ["product", "model"],
+                    {"product": UNATTRIBUTED, "model": UNATTRIBUTED})
+
+
+def model_drivers(
+    usage: pl.LazyFrame, product_costs: pl.LazyFrame, product_calendar: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Per hour, region, product line and model: the weight that splits a line's shared cost."""
+    units = product_calendar.group_by("product").agg(pl.col("unit").n_unique().alias("_units"),
+                                                     pl.col("unit").first().alias("_unit"))
+    by_units = (
+        usage.join(units, on="product", how="inner")
+        .filter(pl.col("_units") == 1)
+        .select(
+            "hour", "region", "product", "model",
+            pl.when(pl.col("_unit") == "tokens").then(pl.col("tokens"))
+            .otherwise(pl.col("audio_hours")).cast(pl.Float64).alias(WEIGHT),
+        )
+    )
+    hybrid = (
+        product_costs.join(units.filter(pl.col("_units") > 1), on="product", how="inner")
+        .select("hour", "region", "product", "model", pl.col("cost_usd").alias(WEIGHT))
+    )
+    return pl.concat([by_units, hybrid], how="vertical_relaxed")
+
+
+def allocate_to_models(
+    by_product: pl.LazyFrame, drivers: pl.LazyFrame, product_calendar: pl.LazyFrame
+) -> pl.LazyFrame:
+    """A product line's shared cost to its models, widening like the tiers do."""
+    day_region = drivers.group_by("product", "region", "model").agg(pl.col(WEIGHT).sum())
+    day_all = drivers.group_by("product", "model").agg(pl.col(WEIGHT).sum())
+    levels = [
+        Level("hour_region", drivers, on=("product", "hour", "region")),
+        Level("day_region", day_region, on=("product", "region")),
+        Level("day_all_regions", day_all, on=("product",)),
+        Level("even", even_drivers(product_calendar.select("product", "model")), on=("product",)),
+    ]
+    return allocate(by_product, levels, ["model"], {"model": UNATTRIBUTED},
+                    step_column="model_step")
+
+
+def shared_costs(
+    charges: pl.LazyFrame,
+    pool_instance_hours: pl.LazyFrame,
+    excluded_categories: list[str],
+    usage: pl.LazyFrame,
+    task_costs: pl.LazyFrame,
+    product_costs: pl.LazyFrame,
+    reference: dict[str, pl.LazyFrame],
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(shared cost per product line and model, the excluded rows)."""
+    shared, excluded = split_pools(charges, pool_instance_hours, excluded_categories)
+    tiered = assign_tiers(
+        shared, reference["product_lines"], reference["shared_services"]
+    ).rename({"effective_cost": "cost_usd"})
+    task_hours = task_hours_by_product(task_costs, usage, reference["worker_configs"])
+    drivers = product_drivers(usage, task_hours, product_costs, reference["product_lines"])
+
+    tagged = tiered.filter(pl.col("tier") == "tag").with_columns(
+        pl.col("tag_product").alias("product"),
+        pl.lit("tag").alias("step"),
+        pl.col("region").fill_null(GLOBAL_REGION),
+    )
+    by_product = pl.concat(
+        [tagged, allocate_to_products(tiered, drivers, reference["product_lines"])],
+        how="diagonal_relaxed",
+    )
+    to_models = allocate_to_models(
+        by_product.filter(pl.col("product") != UNATTRIBUTED),
+        model_drivers(usage, product_costs, reference["product_calendar"]),
+        reference["product_calendar"],
+    )
+    unplaced = by_product.filter(pl.col("product") == UNATTRIBUTED).with_columns(
+        pl.lit(UNATTRIBUTED).alias("model")
+    )
+    llm = allocate_llm_tokens(tiered, usage, reference["product_calendar"])
+    result = pl.concat([to_models, unplaced, llm], how="diagonal_relaxed").with_columns(
+        pl.when(pl.col("tier") == "unused_commitment")
+        .then(pl.lit("unused_commitment"))
+        .otherwise(pl.lit("shared_service"))
+        .alias("cost_class"),
+        pl.lit(None, dtype=pl.String).alias("language"),
+    )
+    return result.select(SHARED_COST_COLUMNS), excluded
