@@ -1,0 +1,349 @@
+"""AWS Data Exports (FOCUS and CUR 2.0): which files make up a billing period's delivery, and
+reading them into one normalised frame.
+
+The layout is AWS's own, under `<root>/<kind>/<export-name>/`:
+`data/BILLING_PERIOD=YYYY-MM/[<timestamp>-<execution-id>/]<export-name>-00001.snappy.parquet`
+and `metadata/BILLING_PERIOD=YYYY-MM/[<timestamp>-<execution-id>/]<export-name>-Manifest.json`.
+The manifest is written last and lists the current delivery's files: when there is one, exactly
+those files are read (stale zero-row chunks of an overwrite delivery are left out, and only
+the latest execution of a create-new-version delivery counts). Without a manifest the data
+folder is listed instead, and the delivery says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import polars as pl
+
+from cost_assets.errors import InputError
+from cost_assets.sources.files import file_columns, read_columns, read_file_bytes
+from cost_assets.sources.normalize import normalize_frame, to_map
+from cost_assets.sources.schemas import (
+    EXPORT_COLUMNS,
+    EXPORT_COLUMNS_USED,
+    FOCUS_1_0_COST_CATEGORIES,
+    FOCUS_1_0_USAGE_TYPE,
+    MAP_DTYPE,
+    empty_frame,
+)
+from cost_assets.sources.storage import ObjectInfo, SourceStore
+
+ExportKind = Literal["focus", "cur"]
+
+_PERIOD_FOLDER = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
+# Execution folders of create-new-version deliveries: AWS writes
+# '2024-05-18T20:16:37.306Z-<uuid>'; some tools expect the compact '20250307T053621Z-<id>'.
+_EXECUTION_FOLDER = re.compile(
+    r"^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|\d{8}T\d{6}Z)-(?P<id>.+)$"
+)
+_DATA_SUFFIXES = (".parquet", ".csv.gz", ".csv")
+_MANIFEST_SUFFIX = "Manifest.json"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The files that make up one billing period of one export, as AWS last delivered it."""
+
+    kind: ExportKind
+    export_name: str
+    billing_period: str
+    manifest_key: str | None
+    execution_id: str | None
+    files: list[ObjectInfo] = field(default_factory=list)
+    from_manifest: bool = True
+    manifest_version: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Which delivery was read, for Dagster metadata: manifest, execution and file tags."""
+        described: dict[str, Any] = {
+            "export": f"{self.kind}/{self.export_name}",
+            "billing_period": self.billing_period,
+            "manifest": self.manifest_key or "listed without manifest",
+            "from_manifest": self.from_manifest,
+            "file_count": len(self.files),
+            "bytes": sum(f.size for f in self.files),
+            "files": [
+                {
+                    "name": f.key.rsplit("/", 1)[-1],
+                    "key": f.key,
+                    "size": f.size,
+                    "version": f.version,
+                }
+                for f in self.files
+            ],
+        }
+        if self.manifest_version is not None:
+            described["manifest_version"] = self.manifest_version
+        if self.execution_id is not None:
+            described["execution_id"] = self.execution_id
+        return described
+
+
+def find_export_names(store: SourceStore, kind: ExportKind) -> list[str]:
+    """Names of the exports of one kind under the root (folders under `<kind>/`)."""
+    return store.folders(kind)
+
+
+def _period_folders(store: SourceStore, folder: str) -> dict[str, str]:
+    """'YYYY-MM' -> the folder name that holds it (BILLING_PERIOD= in any case)."""
+    found = {}
+    for name in store.folders(folder):
+        match = _PERIOD_FOLDER.match(name)
+        if match:
+            found[match.group(1)] = name
+    return found
+
+
+def billing_periods(store: SourceStore, kind: ExportKind, export_name: str) -> list[str]:
+    """The billing periods ('YYYY-MM') that have a data folder in one export, sorted."""
+    return sorted(_period_folders(store, f"{kind}/{export_name}/data"))
+
+
+def execution_time(folder: str) -> datetime | None:
+    """When an execution folder was written, from its name; None if it is not one."""
+    match = _EXECUTION_FOLDER.match(folder)
+    if not match:
+        return None
+    stamp = match.group("ts")
+    if "-" in stamp:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def _latest_execution(folders: Sequence[str]) -> str | None:
+    timed = [(execution_time(f), f) for f in folders]
+    timed = [(t, f) for t, f in timed if t is not None]
+    return max(timed)[1] if timed else None
+
+
+def _execution_id(folder: str) -> str | None:
+    match = _EXECUTION_FOLDER.match(folder)
+    return match.group("id") if match else None
+
+
+def _children(objects: Sequence[ObjectInfo], folder: str) -> list[ObjectInfo]:
+    """The objects directly inside `folder` (not in its sub-folders)."""
+    return [o for o in objects if o.key.rsplit("/", 1)[0] == folder]
+
+
+def _subfolders(objects: Sequence[ObjectInfo], folder: str) -> list[str]:
+    start = len(folder) + 1
+    return sorted({o.key[start:].split("/", 1)[0] for o in objects if "/" in o.key[start:]})
+
+
+def _choose_export(store: SourceStore, kind: ExportKind, export_name: str | None) -> str | None:
+    if export_name is not None:
+        return export_name
+    names = find_export_names(store, kind)
+    if len(names) > 1:
+        raise InputError(
+            f"several {kind} exports under {store.uri(kind)} ({', '.join(names)}): "
+            "name the one to read"
+        )
+    return names[0] if names else None
+
+
+def _find_manifest(store: SourceStore, folder: str, export_name: str) -> ObjectInfo | None:
+    """The period's manifest: the top-level one, else the latest execution's."""
+    objects = [o for o in store.list(folder) if o.key.endswith(_MANIFEST_SUFFIX)]
+    top = _children(objects, folder)
+    preferred = f"{folder}/{export_name}-{_MANIFEST_SUFFIX}"
+    for candidate in top:
+        if candidate.key == preferred:
+            return candidate
+    if top:
+        return top[0]
+    latest = _latest_execution(_subfolders(objects, folder))
+    if latest is None:
+        return None
+    inside = _children(objects, f"{folder}/{latest}")
+    return inside[0] if inside else None
+
+
+def _read_manifest(store: SourceStore, key: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(store.read_bytes(key))
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("manifest is not valid JSON", file=store.uri(key)) from None
+    keys = manifest.get("reportKeys") if isinstance(manifest, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise InputError("manifest has no reportKeys list of file keys", file=store.uri(key))
+    return manifest
+
+
+def _resolve(store: SourceStore, report_key: str, known: dict[str, ObjectInfo]) -> ObjectInfo:
+    """The object a manifest's report key names: keys may carry the bucket and root prefix,
+    so the longest trailing part of the key that exists under the root is taken."""
+    key = report_key.removeprefix("s3://")
+    parts = key.strip("/").split("/")
+    suffixes = ["/".join(parts[i:]) for i in range(len(parts))]
+    for suffix in suffixes:
+        if suffix in known:
+            return known[suffix]
+    for suffix in suffixes:
+        found = store.info(suffix)
+        if found is not None:
+            return found
+    raise InputError(f"manifest lists file {report_key}, which does not exist")
+
+
+def _from_manifest(
+    store: SourceStore,
+    kind: ExportKind,
+    name: str,
+    period: str,
+    manifest: ObjectInfo,
+    data_objects: Sequence[ObjectInfo],
+) -> Delivery:
+    content = _read_manifest(store, manifest.key)
+    known = {o.key: o for o in data_objects}
+    files: list[ObjectInfo] = []
+    for report_key in dict.fromkeys(content["reportKeys"]):
+        try:
+            files.append(_resolve(store, report_key, known))
+        except InputError as exc:
+            raise InputError(exc.message, file=store.uri(manifest.key)) from None
+    execution = content.get("executionId")
+    if not isinstance(execution, str) or not execution:
+        execution = _execution_id(manifest.key.rsplit("/", 2)[-2])
+    return Delivery(kind, name, period, manifest.key, execution, files, True, manifest.version)
+
+
+def _from_listing(
+    kind: ExportKind, name: str, period: str, folder: str, data_objects: Sequence[ObjectInfo]
+) -> Delivery:
+    latest = _latest_execution(_subfolders(data_objects, folder))
+    if latest is not None:
+        folder = f"{folder}/{latest}"
+    files = [o for o in _children(data_objects, folder) if o.key.endswith(_DATA_SUFFIXES)]
+    execution = _execution_id(latest) if latest else None
+    return Delivery(kind, name, period, None, execution, files, False)
+
+
+def find_delivery(
+    store: SourceStore, kind: ExportKind, billing_period: str, export_name: str | None = None
+) -> Delivery | None:
+    """The files of one billing period's latest delivery, or None when it has no data folder.
+
+    With no `export_name`, the kind must hold exactly one export. The manifest decides which
+    files count; without one, the data folder (its latest execution folder, if any) is listed.
+    """
+    name = _choose_export(store, kind, export_name)
+    if name is None:
+        return None
+    data_folder = _period_folders(store, f"{kind}/{name}/data").get(billing_period)
+    if data_folder is None:
+        return None
+    data_path = f"{kind}/{name}/data/{data_folder}"
+    data_objects = store.list(data_path)
+
+    meta_folder = _period_folders(store, f"{kind}/{name}/metadata").get(billing_period)
+    manifest = None
+    if meta_folder is not None:
+        manifest = _find_manifest(store, f"{kind}/{name}/metadata/{meta_folder}", name)
+    if manifest is not None:
+        return _from_manifest(store, kind, name, billing_period, manifest, data_objects)
+    return _from_listing(kind, name, billing_period, data_path, data_objects)
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+_SPARE = "__cost_assets_spare__"
+
+
+def _merge_maps(first: str, second: str) -> pl.Expr:
+    """Entries of map column `first` followed by those of `second`; null only if both are."""
+    empty = pl.lit([], dtype=MAP_DTYPE)
+    both = pl.col(first).fill_null(empty).list.concat(pl.col(second).fill_null(empty))
+    neither = pl.col(first).is_null() & pl.col(second).is_null()
+    return pl.when(neither).then(None).otherwise(both).alias(first)
+
+
+def read_export_file(
+    store: SourceStore, kind: ExportKind, obj: ObjectInfo, columns: Sequence[str]
+) -> pl.DataFrame:
+    """One data file (Parquet or gzip CSV) as a normalised frame of `columns`."""
+    uri = store.uri(obj.key)
+    data = read_file_bytes(store, obj.key)
+    fmt, present = file_columns(data, uri)
+
+    # Canonical names: exact match first, else a case-insensitive one.
+    by_lower = {c.lower(): c for c in reversed(present)}
+    actual = {n: n if n in present else by_lower.get(n.lower()) for n in columns}
+    extra: dict[str, str] = {}
+    if kind == "focus":
+        if "SkuMeter" in actual and actual["SkuMeter"] is None:
+            actual["SkuMeter"] = by_lower.get(FOCUS_1_0_USAGE_TYPE.lower())
+        categories = by_lower.get(FOCUS_1_0_COST_CATEGORIES.lower())
+        if "Tags" in actual and categories:
+            extra[FOCUS_1_0_COST_CATEGORIES] = categories
+    if kind == "cur" and "product_region_code" in actual and actual["product_region_code"] is None:
+        product = by_lower.get("product")
+        if product:
+            extra["product"] = product
+
+    wanted = [a for a in actual.values() if a] + list(extra.values())
+    wanted = list(dict.fromkeys(wanted or present[:1]))  # one column keeps the row count
+    raw = read_columns(data, fmt, wanted, uri)
+    renamed = raw.select([pl.col(a).alias(n) for n, a in actual.items() if a])
+    frame = normalize_frame(renamed, EXPORT_COLUMNS[kind], list(columns), uri, raw.height)
+
+    # FOCUS 1.0: cost categories became tags in 1.2.
+    if FOCUS_1_0_COST_CATEGORIES in extra:
+        categories = to_map(raw.get_column(extra[FOCUS_1_0_COST_CATEGORIES]), uri)
+        frame = frame.with_columns(categories.alias(_SPARE))
+        frame = frame.with_columns(_merge_maps("Tags", _SPARE)).drop(_SPARE)
+    # CUR without the static region column: the product map's region stands in.
+    if "product" in extra:
+        product = to_map(raw.get_column(extra["product"]), uri)
+        frame = frame.with_columns(product.alias(_SPARE))
+        region = tag_value(_SPARE, "region").alias("product_region_code")
+        frame = frame.with_columns(region).drop(_SPARE)
+    return frame
+
+
+def read_export(
+    store: SourceStore, delivery: Delivery, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Every file of a delivery, normalised (see `schemas`) and stacked.
+
+    `columns` defaults to what the pipeline uses (FOCUS_COLUMNS_USED or CUR_COLUMNS_USED);
+    only those are decoded. Extra columns in the files are ignored.
+    """
+    names = list(columns) if columns is not None else EXPORT_COLUMNS_USED[delivery.kind]
+    frames = [read_export_file(store, delivery.kind, obj, names) for obj in delivery.files]
+    if not frames:
+        return empty_frame(EXPORT_COLUMNS[delivery.kind], names)
+    return pl.concat(frames, how="vertical")
+
+
+# Helpers for the readers' users -----------------------------------------------------------
+
+
+def tag_value(column: str, key: str) -> pl.Expr:
+    """The value of `key` in a normalised map column (null when absent; first if repeated)."""
+    return (
+        pl.col(column)
+        .list.filter(pl.element().struct.field("key") == key)
+        .list.first()
+        .struct.field("value")
+        .alias(key)
+    )
+
+
+_EC2_ARN = r"^arn:aws[a-z-]*:ec2:[^:]*:[^:]*:[a-z-]+/(.+)$"
+
+
+def normalize_resource_id(expr: pl.Expr) -> pl.Expr:
+    """Resource ids as CUR writes them: an EC2 ARN ('arn:aws:ec2:…:instance/i-…') becomes its
+    bare id ('i-…'); other ids and ARNs are unchanged; '' becomes null."""
+    text = expr.str.strip_chars()
+    bare = text.str.extract(_EC2_ARN, 1)
+    return pl.when(text == "").then(None).otherwise(pl.coalesce(bare, text))
