@@ -32,8 +32,9 @@ def _cost(tables: Warehouse, table: str, day: str) -> float:
 
 
 def _task_costs(tables: Warehouse, day: str) -> float:
-    return _total(tables, "task_costs", day,
-                  pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
+    return _total(
+        tables, "task_costs", day, pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost")
+    )
 
 
 def conservation_result(usd_in: float, usd_out: float, **extra: float) -> dg.AssetCheckResult:
@@ -49,13 +50,16 @@ def conservation_result(usd_in: float, usd_out: float, **extra: float) -> dg.Ass
             "tolerance": tolerance,
             **extra,
         },
-        description=None if abs(delta) <= tolerance else
-        f"{abs(delta):.6f} USD {'created' if delta > 0 else 'lost'} by this stage",
+        description=None
+        if abs(delta) <= tolerance
+        else f"{abs(delta):.6f} USD {'created' if delta > 0 else 'lost'} by this stage",
     )
 
 
 def conservation_check(
-    asset: str, name: str, description: str,
+    asset: str,
+    name: str,
+    description: str,
     dollars: Callable[[CostAssetsStorage, str], tuple[float, float]],
     additional_deps: list[str] | None = None,
 ) -> dg.AssetChecksDefinition:
@@ -78,8 +82,11 @@ def conservation_check(
 def _focus_charges(storage: CostAssetsStorage, day: str) -> tuple[float, float]:
     tables = storage.tables()
     settings = load_reference(tables)["settings"]
-    raw = focus_day_total(storage.source_store(), partition_day_from(day),
-                          list(settings["excluded_charge_categories"]))
+    raw = focus_day_total(
+        storage.source_store(),
+        partition_day_from(day),
+        list(settings["excluded_charge_categories"]),
+    )
     return raw["apportioned"], _total(tables, "focus_charges", day, pl.col("effective_cost"))
 
 
@@ -87,7 +94,8 @@ def _compute_pool(storage: CostAssetsStorage, day: str) -> tuple[float, float]:
     tables = storage.tables()
     reference = load_reference(tables)
     pool = join.compute_pool(
-        tables.read("focus_charges", day).lazy(), tables.read("cur_task_hours", day).lazy(),
+        tables.read("focus_charges", day).lazy(),
+        tables.read("cur_task_hours", day).lazy(),
         reference["workers"],
     ).collect()
     return float(pool["instance_cost"].sum()), _task_costs(tables, day)
@@ -100,8 +108,11 @@ def _shared_pool(storage: CostAssetsStorage, day: str) -> tuple[float, float]:
     excluded = charges.filter(
         pl.col("charge_category").is_in(list(settings["excluded_charge_categories"]))
     )
-    usd_in = (float(charges["effective_cost"].sum()) - _task_costs(tables, day)
-              - float(excluded["effective_cost"].sum()))
+    usd_in = (
+        float(charges["effective_cost"].sum())
+        - _task_costs(tables, day)
+        - float(excluded["effective_cost"].sum())
+    )
     return usd_in, _cost(tables, "product_shared_costs", day)
 
 
@@ -112,42 +123,54 @@ def partition_day_from(key: str):
 
 
 focus_charges_reconciles = conservation_check(
-    "focus_charges", "reconciles_to_focus_export",
+    "focus_charges",
+    "reconciles_to_focus_export",
     "The day's hourly charges sum to the FOCUS EffectiveCost apportioned to the day, computed "
     "straight from the export files.",
     _focus_charges,
 )
 task_costs_conserves = conservation_check(
-    "task_costs", "conserves_compute_pool",
+    "task_costs",
+    "conserves_compute_pool",
     "In use + idle + dark over every task and instance-hour equals the compute pool's FOCUS "
     "effective cost.",
-    _compute_pool, additional_deps=["focus_charges", "cur_task_hours"],
+    _compute_pool,
+    additional_deps=["focus_charges", "cur_task_hours"],
 )
 worker_costs_conserves = conservation_check(
-    "worker_costs", "conserves_task_costs",
+    "worker_costs",
+    "conserves_task_costs",
     "Capacity classes per worker sum to the amortized task costs.",
     lambda s, d: (_task_costs(s.tables(), d), _cost(s.tables(), "worker_costs", d)),
     additional_deps=["task_costs"],
 )
 product_compute_costs_conserves = conservation_check(
-    "product_compute_costs", "conserves_worker_costs",
+    "product_compute_costs",
+    "conserves_worker_costs",
     "Layer 1 places every worker dollar on a product, model and language (or unattributed).",
-    lambda s, d: (_cost(s.tables(), "worker_costs", d),
-                  _cost(s.tables(), "product_compute_costs", d)),
+    lambda s, d: (
+        _cost(s.tables(), "worker_costs", d),
+        _cost(s.tables(), "product_compute_costs", d),
+    ),
     additional_deps=["worker_costs"],
 )
 product_shared_costs_conserves = conservation_check(
-    "product_shared_costs", "conserves_shared_pool",
+    "product_shared_costs",
+    "conserves_shared_pool",
     "Layer 2 places every shared dollar: the day's charges less the compute pool and the "
     "excluded categories.",
-    _shared_pool, additional_deps=["focus_charges", "task_costs"],
+    _shared_pool,
+    additional_deps=["focus_charges", "task_costs"],
 )
 language_costs_conserves = conservation_check(
-    "language_costs", "conserves_compute_and_shared",
+    "language_costs",
+    "conserves_compute_and_shared",
     "Layer 3 keeps the sum of layer 1 and layer 2.",
-    lambda s, d: (_cost(s.tables(), "product_compute_costs", d)
-                  + _cost(s.tables(), "product_shared_costs", d),
-                  _cost(s.tables(), "language_costs", d)),
+    lambda s, d: (
+        _cost(s.tables(), "product_compute_costs", d)
+        + _cost(s.tables(), "product_shared_costs", d),
+        _cost(s.tables(), "language_costs", d),
+    ),
     additional_deps=["product_compute_costs", "product_shared_costs"],
 )
 
@@ -165,13 +188,15 @@ def unit_costs_reconcile(context: dg.AssetCheckExecutionContext, storage: CostAs
     day = context.op_execution_context.partition_key
     tables = storage.tables()
     settings = load_reference(tables)["settings"]
-    raw = focus_day_total(storage.source_store(), partition_day(context),
-                          list(settings["excluded_charge_categories"]))
+    raw = focus_day_total(
+        storage.source_store(), partition_day(context), list(settings["excluded_charge_categories"])
+    )
     bill = raw["apportioned"] - raw["excluded"]
     facts = _cost(tables, "unit_costs_hourly", day)
     layer3 = _cost(tables, "language_costs", day)
-    result = conservation_result(bill, facts, layer3_dollars=layer3,
-                                 excluded_dollars=raw["excluded"])
+    result = conservation_result(
+        bill, facts, layer3_dollars=layer3, excluded_dollars=raw["excluded"]
+    )
     if result.passed and abs(layer3 - facts) > ABSOLUTE_TOLERANCE_USD:
         return conservation_result(layer3, facts, bill_dollars=bill)
     return result

@@ -29,8 +29,10 @@ def _reconciliation(result: dg.ExecuteInProcessResult) -> str:
         if evaluation.check_name == "reconciles_to_bill":
             meta = {k: v.value for k, v in evaluation.metadata.items()}
             status = "reconciled" if evaluation.passed else "NOT RECONCILED"
-            return (f"{status}: bill {meta['dollars_in']:,.6f} USD, facts "
-                    f"{meta['dollars_out']:,.6f} USD, delta {meta['delta']:+.2e}")
+            return (
+                f"{status}: bill {meta['dollars_in']:,.6f} USD, facts "
+                f"{meta['dollars_out']:,.6f} USD, delta {meta['delta']:+.2e}"
+            )
     return "check did not run" if result.success else "run failed before the check"
 
 
@@ -50,17 +52,20 @@ def run(days: list[str] | None) -> int:
     failed = []
     for day in days:
         t0 = time.monotonic()
-        result = job.execute_in_process(partition_key=day, instance=instance,
-                                        raise_on_error=False)
+        result = job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False)
         reconciliation[day] = _reconciliation(result)
-        print(f"{day}: {'ok' if result.success else 'FAILED'} in {time.monotonic() - t0:.1f}s",
-              flush=True)
+        print(
+            f"{day}: {'ok' if result.success else 'FAILED'} in {time.monotonic() - t0:.1f}s",
+            flush=True,
+        )
         if not result.success:
             failed.append(day)
             for event in result.get_step_failure_events():
                 print(f"  {event.step_key}: {event.event_specific_data.error.message.strip()}")
-    print(f"\nMaterialized {len(days) - len(failed)} of {len(days)} days in "
-          f"{time.monotonic() - started:.1f}s into {storage.warehouse}\n")
+    print(
+        f"\nMaterialized {len(days) - len(failed)} of {len(days)} days in "
+        f"{time.monotonic() - started:.1f}s into {storage.warehouse}\n"
+    )
     ok_days = [d for d in days if d not in failed]
     if ok_days:
         print(render_summary(storage.tables(), ok_days, reconciliation))
@@ -71,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cost-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize days and print the summary")
-    run_parser.add_argument("--day", action="append", dest="days",
-                            help="a UTC day YYYY-MM-DD (repeatable; default: every sample day)")
+    run_parser.add_argument(
+        "--day",
+        action="append",
+        dest="days",
+        help="a UTC day YYYY-MM-DD (repeatable; default: every sample day)",
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.days)

@@ -5,9 +5,17 @@ import dagster as dg
 from cost_assets.definitions import defs
 
 STAGES = [
-    "reference_data", "focus_charges", "cur_task_hours", "cur_instances", "usage_hourly",
-    "task_costs", "worker_costs", "product_compute_costs", "product_shared_costs",
-    "language_costs", "unit_costs_hourly",
+    "reference_data",
+    "focus_charges",
+    "cur_task_hours",
+    "cur_instances",
+    "usage_hourly",
+    "task_costs",
+    "worker_costs",
+    "product_compute_costs",
+    "product_shared_costs",
+    "language_costs",
+    "unit_costs_hourly",
 ]
 
 

@@ -46,21 +46,35 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     compute = tables.read("product_compute_costs", day)
 
     allocated, excluded = shared.shared_costs(
-        charges.lazy(), pool_instance_hours(tasks), list(reference["settings"]["excluded_charge_categories"]),
-        usage.lazy(), tasks.lazy(), compute.lazy(), reference,
+        charges.lazy(),
+        pool_instance_hours(tasks),
+        list(reference["settings"]["excluded_charge_categories"]),
+        usage.lazy(),
+        tasks.lazy(),
+        compute.lazy(),
+        reference,
     )
     frame = allocated.collect()
     excluded_rows = excluded.collect()
     path = tables.write("product_shared_costs", day, frame)
 
     usd_excluded = dollars(excluded_rows, "effective_cost")
-    usd_in = dollars(charges, "effective_cost") - dollars(tasks.select(
-        pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd"))) - usd_excluded
+    usd_in = (
+        dollars(charges, "effective_cost")
+        - dollars(
+            tasks.select(
+                pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd")
+            )
+        )
+        - usd_excluded
+    )
     usd_out = dollars(frame)
     log_stage(context, charges.height, frame.height, usd_in, usd_out)
     top = (
-        frame.group_by("service_code", "tier").agg(pl.col("cost_usd").sum())
-        .sort("cost_usd", descending=True).head(10)
+        frame.group_by("service_code", "tier")
+        .agg(pl.col("cost_usd").sum())
+        .sort("cost_usd", descending=True)
+        .head(10)
     )
     return dg.MaterializeResult(
         metadata={
@@ -70,8 +84,9 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
             "dollars_by_tier": by_column(frame, "tier"),
             "dollars_by_scope": by_column(frame, "step"),
             "dollars_by_model_scope": by_column(frame, "model_step"),
-            "excluded_dollars_by_category": by_column(excluded_rows, "charge_category",
-                                                      "effective_cost"),
+            "excluded_dollars_by_category": by_column(
+                excluded_rows, "charge_category", "effective_cost"
+            ),
             "excluded_dollars": usd_excluded,
             "top_shared_services": dg.MetadataValue.json(
                 [{"service_code": s, "tier": t, "usd": round(c, 2)} for s, t, c in top.iter_rows()]
@@ -84,8 +99,12 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     partitions_def=daily_partitions,
     group_name="allocation",
     kinds={"polars", "parquet"},
-    deps=[product_compute_costs, product_shared_costs,
-          dg.AssetDep(usage_hourly, partition_mapping=LANGUAGE_WINDOW), reference_data],
+    deps=[
+        product_compute_costs,
+        product_shared_costs,
+        dg.AssetDep(usage_hourly, partition_mapping=LANGUAGE_WINDOW),
+        reference_data,
+    ],
 )
 def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     """Layer 3: compute and shared cost per hour, region, product, model and language, with
@@ -100,15 +119,20 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
 
     costs = pl.concat(
         [
-            compute.select("hour", "region", "product", "model", "language", "cost_class",
-                           "cost_usd"),
-            shared_frame.select("hour", "region", "product", "model", "language", "cost_class",
-                                "cost_usd"),
+            compute.select(
+                "hour", "region", "product", "model", "language", "cost_class", "cost_usd"
+            ),
+            shared_frame.select(
+                "hour", "region", "product", "model", "language", "cost_class", "cost_usd"
+            ),
         ],
         how="vertical_relaxed",
     )
     frame = languages.language_costs(
-        costs.lazy(), trailing.lazy(), reference["worker_configs"]
+        costs.lazy(),
+        trailing.lazy(),
+        reference["worker_configs"],
+        reference["product_calendar"],
     ).collect()
     path = tables.write("language_costs", context.partition_key, frame)
     usd_in, usd_out = dollars(costs), dollars(frame)

@@ -50,7 +50,11 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     )
 
     frame = join.task_costs(
-        charges, tasks, instances, reference["workers"], reference["instance_types"],
+        charges,
+        tasks,
+        instances,
+        reference["workers"],
+        reference["instance_types"],
         weights.lazy(),
     ).collect()
     pool = join.compute_pool(charges, tasks, reference["workers"]).collect()
@@ -58,12 +62,21 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     path = tables.write("task_costs", day, frame)
 
     usd_in = dollars(pool, "instance_cost")
-    usd_out = float(frame.select(pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
-                    .to_series().sum()) if frame.height else 0.0
+    usd_out = (
+        float(
+            frame.select(pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
+            .to_series()
+            .sum()
+        )
+        if frame.height
+        else 0.0
+    )
     log_stage(context, pool.height, frame.height, usd_in, usd_out)
-    scale = frame.filter(pl.col("scale_factor").is_not_null()).group_by("hour", "instance_id").agg(
-        pl.col("scale_factor").first()
-    )["scale_factor"]
+    scale = (
+        frame.filter(pl.col("scale_factor").is_not_null())
+        .group_by("hour", "instance_id")
+        .agg(pl.col("scale_factor").first())["scale_factor"]
+    )
     per_class = {
         "in_use": float(frame["in_use_cost"].sum()),
         "idle_reserved": float(frame["idle_cost"].sum()),
@@ -75,9 +88,12 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             "dollars_in": usd_in,
             "dollars_out": usd_out,
             "dollars_by_class": {k: round(v, 2) for k, v in per_class.items()},
-            "dollars_by_region": by_column(frame.with_columns(
-                pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd")),
-                "region"),
+            "dollars_by_region": by_column(
+                frame.with_columns(
+                    pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd")
+                ),
+                "region",
+            ),
             "instance_hours": pool.height,
             "instance_hours_by_split_path": {
                 str(k): int(v)
@@ -89,9 +105,13 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             "dark_instance_hours": int((frame["split_path"] == "dark").sum()),
             "orphan_task_hours": orphans.height,
             "scale_factor": {
-                "min": scale.min(), "median": scale.median(), "max": scale.max(),
+                "min": scale.min(),
+                "median": scale.median(),
+                "max": scale.max(),
                 "beyond_1_percent": int(((scale - 1).abs() > 0.01).sum()),
-            } if scale.len() else {},
+            }
+            if scale.len()
+            else {},
             "gpu_weights_by_instance_type": dg.MetadataValue.json(weights.to_dicts()),
         }
     )
@@ -115,8 +135,15 @@ def worker_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
 
     frame = capacity.worker_costs(today.lazy(), trailing.lazy(), reference["workers"]).collect()
     path = tables.write("worker_costs", context.partition_key, frame)
-    usd_in = float(today.select(pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
-                   .to_series().sum()) if today.height else 0.0
+    usd_in = (
+        float(
+            today.select(pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
+            .to_series()
+            .sum()
+        )
+        if today.height
+        else 0.0
+    )
     usd_out = dollars(frame)
     log_stage(context, today.height, frame.height, usd_in, usd_out)
     dark = frame.filter(pl.col("cost_class") == "dark_reserved")
@@ -137,8 +164,7 @@ def worker_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     partitions_def=daily_partitions,
     group_name="compute",
     kinds={"polars", "parquet"},
-    deps=[worker_costs, dg.AssetDep(usage_hourly, partition_mapping=USAGE_WINDOW),
-          reference_data],
+    deps=[worker_costs, dg.AssetDep(usage_hourly, partition_mapping=USAGE_WINDOW), reference_data],
 )
 def product_compute_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     """Layer 1: compute cost per hour, region, product, model and language (null where the
@@ -152,7 +178,10 @@ def product_compute_costs(context: dg.AssetExecutionContext, storage: CostAssets
     trailing, _ = tables.read_many("usage_hourly", window)
 
     frame = workers.product_costs(
-        costs.lazy(), usage.lazy(), trailing.lazy(), reference["workers"],
+        costs.lazy(),
+        usage.lazy(),
+        trailing.lazy(),
+        reference["workers"],
         reference["worker_configs"],
     ).collect()
     path = tables.write("product_compute_costs", context.partition_key, frame)

@@ -78,8 +78,14 @@ def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[
 def reference_data(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     reference = load_reference_files(storage.source_store())
     tables = storage.tables()
-    for name in ("workers", "worker_configs", "product_calendar", "product_lines",
-                 "shared_services", "instance_types"):
+    for name in (
+        "workers",
+        "worker_configs",
+        "product_calendar",
+        "product_lines",
+        "shared_services",
+        "instance_types",
+    ):
         tables.write(REFERENCE, name, getattr(reference, name))
     settings = reference.settings
     tables.write(REFERENCE, "settings", pl.DataFrame([settings.as_dict()]))
@@ -138,13 +144,21 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
     partitions_def=daily_partitions,
     group_name="raw",
     specs=[
-        dg.AssetSpec("cur_task_hours", deps=[reference_data], kinds={"polars", "parquet"},
-                     description="ECS tasks of the day from CUR split cost allocation data: one "
-                     "row per task and hour with its instance, worker, reservation, usage and "
-                     "SCAD split. Shares only; the dollars come from FOCUS."),
-        dg.AssetSpec("cur_instances", deps=[reference_data], kinds={"polars", "parquet"},
-                     description="EC2 instances seen in the day's CUR rows, with capacity "
-                     "(vCPU, memory, GPUs) and fleet tag."),
+        dg.AssetSpec(
+            "cur_task_hours",
+            deps=[reference_data],
+            kinds={"polars", "parquet"},
+            description="ECS tasks of the day from CUR split cost allocation data: one "
+            "row per task and hour with its instance, worker, reservation, usage and "
+            "SCAD split. Shares only; the dollars come from FOCUS.",
+        ),
+        dg.AssetSpec(
+            "cur_instances",
+            deps=[reference_data],
+            kinds={"polars", "parquet"},
+            description="EC2 instances seen in the day's CUR rows, with capacity "
+            "(vCPU, memory, GPUs) and fleet tag.",
+        ),
     ],
     retry_policy=RAW_RETRY,
 )
@@ -188,34 +202,57 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
 
 
 USAGE_COLUMNS = [
-    "hour", "region", "product", "worker", "model", "language", "audio_hours", "requests",
-    "tokens", "kind",
+    "hour",
+    "region",
+    "product",
+    "worker",
+    "model",
+    "language",
+    "audio_hours",
+    "requests",
+    "tokens",
+    "kind",
 ]
 
 
 def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
     """Speech and LLM usage in one table; LLM tokens are input plus output tokens."""
     speech_rows = speech.select(
-        "hour", "region", "product", "worker", "model", "language",
+        "hour",
+        "region",
+        "product",
+        "worker",
+        "model",
+        "language",
         pl.col("audio_hours").cast(pl.Float64).fill_null(0.0),
         pl.col("requests").cast(pl.Float64).fill_null(0.0),
         pl.lit(0.0).alias("tokens"),
         pl.lit("speech").alias("kind"),
     )
     llm_rows = llm.select(
-        "hour", "region", "product", "worker", pl.col("llm_model").alias("model"),
+        "hour",
+        "region",
+        "product",
+        "worker",
+        pl.col("llm_model").alias("model"),
         pl.lit(None, dtype=pl.String).alias("language"),
         pl.lit(0.0).alias("audio_hours"),
         pl.col("requests").cast(pl.Float64).fill_null(0.0),
-        (pl.col("input_tokens").cast(pl.Float64).fill_null(0.0)
-         + pl.col("output_tokens").cast(pl.Float64).fill_null(0.0)).alias("tokens"),
+        (
+            pl.col("input_tokens").cast(pl.Float64).fill_null(0.0)
+            + pl.col("output_tokens").cast(pl.Float64).fill_null(0.0)
+        ).alias("tokens"),
         pl.lit("llm").alias("kind"),
     )
     return pl.concat([speech_rows, llm_rows], how="vertical_relaxed").select(USAGE_COLUMNS)
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="raw", kinds={"polars", "parquet"},
-          retry_policy=RAW_RETRY)
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="raw",
+    kinds={"polars", "parquet"},
+    retry_policy=RAW_RETRY,
+)
 def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     """Platform usage of the day: audio hours, requests and tokens per hour, region, product,
     worker, model and language (null for language-agnostic steps and LLM tokens)."""
@@ -225,8 +262,9 @@ def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     llm, llm_meta = read_usage(store, "llm", day)
     frame = combine_usage(speech, llm)
     path = storage.tables().write("usage_hourly", context.partition_key, frame)
-    context.log.info(f"usage {context.partition_key}: {speech.height} speech rows, "
-                     f"{llm.height} llm rows")
+    context.log.info(
+        f"usage {context.partition_key}: {speech.height} speech rows, {llm.height} llm rows"
+    )
     return dg.MaterializeResult(
         metadata={
             **table_metadata(frame, path),

@@ -46,6 +46,10 @@ def allocate(
     no level placed). Rows with a zero cost are carried through like any other.
     """
     targets = list(targets)
+    # Each level's remaining rows are the previous level's anti-join: collected once here, so
+    # that a chain of levels (and chains of allocations) does not re-run the upstream plan
+    # once per level.
+    costs = costs.collect().lazy()
     remaining = costs.drop([t for t in targets if t in costs.collect_schema()]).with_row_index(
         ROW_ID
     )
@@ -76,7 +80,8 @@ def allocate(
         )
 
     leftover = remaining.with_columns(
-        [pl.lit(unplaced[t]).alias(t) for t in targets] + [pl.lit("unattributed").alias(step_column)]
+        [pl.lit(unplaced[t]).alias(t) for t in targets]
+        + [pl.lit("unattributed").alias(step_column)]
     )
     return pl.concat(placed_parts + [leftover], how="diagonal_relaxed").drop(ROW_ID, SCOPE)
 

@@ -6,7 +6,8 @@
 - dark reserved: instance-hours with no task but daemons, attributed by fleet to the workers
   that ran in the fleet that hour ∝ their in-use cost; else ∝ their in-use cost in the fleet
   over the trailing window; else evenly over the fleet's catalogued workers; else
-  ``unattributed``.
+  ``unattributed``. A fleet is an ECS cluster, and clusters are regional: the same fleet
+  name in two regions is two fleets, so dark capacity is matched within its region.
 
 One row per hour, region, fleet, worker, capacity class and attribution step; the classes
 explain the compute pool and never change its total.
@@ -46,7 +47,12 @@ def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
         on=("hour", "instance_id"),
     )
     return allocate(daemons, [by_in_use, evenly], ["worker"], {"worker": UNATTRIBUTED}).select(
-        "hour", "region", "fleet", "worker", pl.lit("in_use").alias("cost_class"), "step",
+        "hour",
+        "region",
+        "fleet",
+        "worker",
+        pl.lit("in_use").alias("cost_class"),
+        "step",
         "cost_usd",
     )
 
@@ -59,20 +65,25 @@ def attribute_dark(
         "hour", "region", "fleet", pl.col("dark_cost").alias("cost_usd")
     )
     same_hour = _in_use_by_worker(task_costs).select(
-        "hour", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
+        "hour", "region", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
     )
     trailing = _in_use_by_worker(trailing_task_costs).select(
-        "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
+        "region", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
     )
     catalogued = workers.filter(~pl.col("is_daemon")).select("fleet", "worker")
     levels = [
-        Level("same_hour", same_hour, on=("hour", "fleet")),
-        Level("trailing_window", trailing, on=("fleet",)),
+        Level("same_hour", same_hour, on=("hour", "region", "fleet")),
+        Level("trailing_window", trailing, on=("region", "fleet")),
         Level("fleet_catalog", even_drivers(catalogued), on=("fleet",)),
     ]
     return allocate(dark, levels, ["worker"], {"worker": UNATTRIBUTED}).select(
-        "hour", "region", "fleet", "worker", pl.lit("dark_reserved").alias("cost_class"),
-        "step", "cost_usd",
+        "hour",
+        "region",
+        "fleet",
+        "worker",
+        pl.lit("dark_reserved").alias("cost_class"),
+        "step",
+        "cost_usd",
     )
 
 
@@ -82,15 +93,29 @@ def worker_costs(
     """Compute cost per hour, region, fleet, worker and capacity class."""
     running = _in_use_by_worker(task_costs).filter(pl.col("split_path") != "dark")
     in_use = running.select(
-        "hour", "region", "fleet", "worker", pl.lit("in_use").alias("cost_class"),
-        pl.lit("task").alias("step"), pl.col("in_use_cost").alias("cost_usd"),
+        "hour",
+        "region",
+        "fleet",
+        "worker",
+        pl.lit("in_use").alias("cost_class"),
+        pl.lit("task").alias("step"),
+        pl.col("in_use_cost").alias("cost_usd"),
     )
     idle = running.select(
-        "hour", "region", "fleet", "worker", pl.lit("idle_reserved").alias("cost_class"),
-        pl.lit("task").alias("step"), pl.col("idle_cost").alias("cost_usd"),
+        "hour",
+        "region",
+        "fleet",
+        "worker",
+        pl.lit("idle_reserved").alias("cost_class"),
+        pl.lit("task").alias("step"),
+        pl.col("idle_cost").alias("cost_usd"),
     )
-    parts = [in_use, idle, fold_daemons(task_costs),
-             attribute_dark(task_costs, trailing_task_costs, workers)]
+    parts = [
+        in_use,
+        idle,
+        fold_daemons(task_costs),
+        attribute_dark(task_costs, trailing_task_costs, workers),
+    ]
     return (
         pl.concat(parts, how="vertical_relaxed")
         .group_by(WORKER_COST_COLUMNS[:-1])

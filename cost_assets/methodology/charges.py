@@ -6,7 +6,7 @@ with `ChargeClass = Correction` belongs to the day its charge period names, whic
 period delivered it.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -37,7 +37,7 @@ INSTANCE_USAGE_METER = r"(BoxUsage|SpotUsage|DedicatedUsage|HostUsage)"
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
@@ -60,7 +60,7 @@ def _overlap(day: date) -> tuple[pl.Expr, pl.Expr]:
 
 
 def overlaps_day(day: date) -> pl.Expr:
-    """FOCUS rows whose charge period overlaps the day (a zero-length period counts at its start)."""
+    """FOCUS rows whose charge period overlaps the day (a zero-length period: at its start)."""
     day_start, day_end = day_bounds(day)
     start, end = pl.col("ChargePeriodStart"), pl.col("ChargePeriodEnd")
     return (start < day_end) & ((end > day_start) | ((end <= start) & (start >= day_start)))

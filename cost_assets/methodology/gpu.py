@@ -17,9 +17,7 @@ WEIGHT_COLUMNS = ["instance_type", "gpu_weight", "vcpu_weight", "gb_weight"]
 def reference_unit_price(instance_types: pl.DataFrame, family: str) -> float:
     """USD per weight unit (1 GB-hour, or 1/9 vCPU-hour) implied by the reference family."""
     ref = instance_types.filter(pl.col("instance_type").str.starts_with(f"{family}."))
-    weighted = (
-        ref["vcpu"] * CPU_WEIGHTS["vcpu"] + ref["memory_gib"] * CPU_WEIGHTS["gb"]
-    ).sum()
+    weighted = (ref["vcpu"] * CPU_WEIGHTS["vcpu"] + ref["memory_gib"] * CPU_WEIGHTS["gb"]).sum()
     if ref.is_empty() or not weighted:
         raise ValueError(f"reference family {family!r} has no instance type with a price")
     return float(ref["on_demand_usd_per_hour"].sum() / weighted)

@@ -48,6 +48,7 @@ def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
     """Σ effective cost per EC2 instance-hour (all rows: Savings-Plan-covered and on-demand)."""
     return (
         charges.filter(is_instance_usage())
+        .rename({"resource_id": "instance_id"})
         .group_by(INSTANCE_HOUR)
         .agg(
             pl.col("region").drop_nulls().first(),
@@ -59,9 +60,7 @@ def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def compute_pool(
-    charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame
-) -> pl.LazyFrame:
+def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> pl.LazyFrame:
     """Instance-hours in ECS fleets, with their fleet.
 
     An instance is in a fleet when its fleet tag names a catalogued fleet, or when it hosts an
@@ -75,8 +74,9 @@ def compute_pool(
         .agg(pl.col("fleet").drop_nulls().first().fill_null("unknown").alias("task_fleet"))
     )
     hours = instance_hours(charges)
-    tagged = hours.join(known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet",
-                        how="left")
+    tagged = hours.join(
+        known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet", how="left"
+    )
     return (
         tagged.join(task_fleets, on=INSTANCE_HOUR, how="left")
         .with_columns(
@@ -107,8 +107,9 @@ def _capacity(pool: pl.LazyFrame, instances: pl.LazyFrame, instance_types: pl.La
         .with_columns(pl.coalesce("instance_type", "meter_type").alias("instance_type"))
         .join(catalog, on="instance_type", how="left")
         .select(
-            pl.exclude("vcpu", "memory_gib", "gpus", "cat_vcpu", "cat_gb", "cat_gpus",
-                       "meter_type"),
+            pl.exclude(
+                "vcpu", "memory_gib", "gpus", "cat_vcpu", "cat_gb", "cat_gpus", "meter_type"
+            ),
             pl.coalesce("vcpu", "cat_vcpu").alias("vcpu_capacity"),
             pl.coalesce("memory_gib", "cat_gb").alias("gb_capacity"),
             pl.coalesce("gpus", "cat_gpus").fill_null(0.0).alias("gpu_capacity"),
@@ -136,16 +137,13 @@ def task_costs(
             pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
         )
     )
-    active = (
-        priced_tasks.group_by(INSTANCE_HOUR)
-        .agg(
-            (~pl.col("is_daemon")).any().alias("active"),
-            (pl.col("split_cost").fill_null(0.0) + pl.col("unused_cost").fill_null(0.0))
-            .sum()
-            .alias("cur_total"),
-            pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),
-            pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
-        )
+    active = priced_tasks.group_by(INSTANCE_HOUR).agg(
+        (~pl.col("is_daemon")).any().alias("active"),
+        (pl.col("split_cost").fill_null(0.0) + pl.col("unused_cost").fill_null(0.0))
+        .sum()
+        .alias("cur_total"),
+        pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),
+        pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
     )
     pool = pool.join(active, on=INSTANCE_HOUR, how="left").with_columns(
         pl.col("active").fill_null(False),
@@ -167,11 +165,13 @@ def task_costs(
     )
 
     # CPU instances with CUR split costs: scale SCAD's dollars to FOCUS's.
-    scaled = on_active.filter(pl.col("split_path") == "cur_split").with_columns(
-        (pl.col("instance_cost") / pl.col("cur_total")).alias("scale_factor")
-    ).with_columns(
-        (pl.col("split_cost").fill_null(0.0) * pl.col("scale_factor")).alias("in_use_cost"),
-        (pl.col("unused_cost").fill_null(0.0) * pl.col("scale_factor")).alias("idle_cost"),
+    scaled = (
+        on_active.filter(pl.col("split_path") == "cur_split")
+        .with_columns((pl.col("instance_cost") / pl.col("cur_total")).alias("scale_factor"))
+        .with_columns(
+            (pl.col("split_cost").fill_null(0.0) * pl.col("scale_factor")).alias("in_use_cost"),
+            (pl.col("unused_cost").fill_null(0.0) * pl.col("scale_factor")).alias("idle_cost"),
+        )
     )
 
     # CPU instances without split costs: SCAD recomputed from reservation and usage.
@@ -179,24 +179,32 @@ def task_costs(
         pl.lit(CPU_WEIGHTS["vcpu"]).alias("vcpu_weight"),
         pl.lit(CPU_WEIGHTS["gb"]).alias("gb_weight"),
     )
-    recomputed = _scad(on_active.filter(pl.col("split_path") == "scad_recompute"), cpu_hours,
-                       CPU_RESOURCES)
+    recomputed = _scad(
+        on_active.filter(pl.col("split_path") == "scad_recompute"), cpu_hours, CPU_RESOURCES
+    )
 
     # GPU instances: SCAD over GPU, vCPU and memory with the configured weights.
-    gpu_hours = active_pool.filter(pl.col("split_path") == "gpu_resplit").join(
-        gpu_weights.select("instance_type", "gpu_weight", "vcpu_weight", "gb_weight"),
-        on="instance_type",
-        how="left",
-    ).with_columns(
-        # A GPU type missing from the instance-type catalog takes AWS's fixed weighting.
-        [pl.col(f"{r}_weight").fill_null(w) for r, w in AWS_FIXED_GPU_WEIGHTS.items()]
+    gpu_hours = (
+        active_pool.filter(pl.col("split_path") == "gpu_resplit")
+        .join(
+            gpu_weights.select("instance_type", "gpu_weight", "vcpu_weight", "gb_weight"),
+            on="instance_type",
+            how="left",
+        )
+        .with_columns(
+            # A GPU type missing from the instance-type catalog takes AWS's fixed weighting.
+            [pl.col(f"{r}_weight").fill_null(w) for r, w in AWS_FIXED_GPU_WEIGHTS.items()]
+        )
     )
-    resplit = _scad(on_active.filter(pl.col("split_path") == "gpu_resplit"), gpu_hours,
-                    GPU_RESOURCES)
+    resplit = _scad(
+        on_active.filter(pl.col("split_path") == "gpu_resplit"), gpu_hours, GPU_RESOURCES
+    )
 
-    task_rows = pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed").join(
-        pool.select(INSTANCE_HOUR + ["fleet", "instance_type"]), on=INSTANCE_HOUR, how="left"
-    ).with_columns(pl.lit(0.0).alias("dark_cost"))
+    task_rows = (
+        pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed")
+        .join(pool.select(INSTANCE_HOUR + ["fleet", "instance_type"]), on=INSTANCE_HOUR, how="left")
+        .with_columns(pl.lit(0.0).alias("dark_cost"))
+    )
     dark_rows = pool.filter(~pl.col("active")).with_columns(
         pl.lit("dark").alias("split_path"),
         pl.lit(None, dtype=pl.String).alias("task_id"),

@@ -16,13 +16,26 @@ UNDETERMINED_LANGUAGE = "und"
 
 
 def language_costs(
-    costs: pl.LazyFrame, trailing_usage: pl.LazyFrame, worker_configs: pl.LazyFrame
+    costs: pl.LazyFrame,
+    trailing_usage: pl.LazyFrame,
+    worker_configs: pl.LazyFrame,
+    product_calendar: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """Every cost row with a language: rows without one are split by the trailing mix."""
+    """Every cost row with a language: rows without one are split by the trailing mix.
+
+    Token-priced (LLM) models and unattributed cost have no spoken language: ``und``.
+    """
+    unspoken_models = product_calendar.filter(pl.col("unit") == "tokens").select("model")
+    unspoken = (pl.col("model") == "unattributed") | pl.col("model").is_in(
+        unspoken_models.collect().to_series().implode()
+    )
     known = costs.filter(pl.col("language").is_not_null()).with_columns(
         pl.lit("usage").alias("language_step")
     )
-    unknown = costs.filter(pl.col("language").is_null())
+    not_spoken = costs.filter(pl.col("language").is_null() & unspoken).with_columns(
+        pl.lit(UNDETERMINED_LANGUAGE).alias("language"), pl.lit("not_spoken").alias("language_step")
+    )
+    unknown = costs.filter(pl.col("language").is_null() & ~unspoken)
 
     spoken = trailing_usage.filter(pl.col("language").is_not_null() & (pl.col("audio_hours") > 0))
     by_model = spoken.group_by("region", "model", "language").agg(
@@ -34,9 +47,7 @@ def language_costs(
     by_product = spoken.group_by("product", "language").agg(
         pl.col("audio_hours").sum().alias(WEIGHT)
     )
-    catalogued = worker_configs.filter(pl.col("language").is_not_null()).select(
-        "model", "language"
-    )
+    catalogued = worker_configs.filter(pl.col("language").is_not_null()).select("model", "language")
     levels = [
         Level("window_model_region", by_model, on=("region", "model")),
         Level("window_product_region", by_product_region, on=("region", "product")),
@@ -44,7 +55,10 @@ def language_costs(
         Level("model_catalog", even_drivers(catalogued), on=("model",)),
     ]
     split = allocate(
-        unknown, levels, ["language"], {"language": UNDETERMINED_LANGUAGE},
+        unknown,
+        levels,
+        ["language"],
+        {"language": UNDETERMINED_LANGUAGE},
         step_column="language_step",
     )
-    return pl.concat([known, split], how="diagonal_relaxed")
+    return pl.concat([known, not_spoken, split], how="diagonal_relaxed")

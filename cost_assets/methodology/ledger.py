@@ -3,7 +3,14 @@
 import polars as pl
 
 UNIT_COST_COLUMNS = [
-    "hour", "region", "product", "model", "language", "cost_class", "ledger", "cost_usd"
+    "hour",
+    "region",
+    "product",
+    "model",
+    "language",
+    "cost_class",
+    "ledger",
+    "cost_usd",
 ]
 
 
@@ -16,7 +23,9 @@ def with_ledger(costs: pl.LazyFrame, product_calendar: pl.LazyFrame) -> pl.LazyF
     return (
         costs.join(ga, on=["product", "model"], how="left")
         .with_columns(
-            pl.when(pl.col("ga_date").is_not_null() & (pl.col("hour").dt.date() < pl.col("ga_date")))
+            pl.when(
+                pl.col("ga_date").is_not_null() & (pl.col("hour").dt.date() < pl.col("ga_date"))
+            )
             .then(pl.lit("r_and_d"))
             .otherwise(pl.lit("cogs"))
             .alias("ledger")

@@ -31,8 +31,17 @@ GLOBAL_REGION = "global"
 TIERS = ("tag", "requests", "containers", "fixed", "fallback", "llm_tokens")
 
 SHARED_COST_COLUMNS = [
-    "hour", "region", "product", "model", "language", "cost_class", "service_code", "tier",
-    "step", "cost_usd",
+    "hour",
+    "region",
+    "product",
+    "model",
+    "language",
+    "cost_class",
+    "service_code",
+    "tier",
+    "step",
+    "model_step",
+    "cost_usd",
 ]
 
 
@@ -83,20 +92,32 @@ def product_drivers(
 ) -> pl.LazyFrame:
     """Per tier, hour, region and product line: the driver weight."""
     lines = product_lines.select("product", "intensity_weight", "fixed_split")
-    by_product = usage.group_by("hour", "region", "product").agg(
-        pl.col("requests").sum(), pl.col("audio_hours").sum(),
-        (pl.col("requests").sum() + pl.col("audio_hours").sum() + pl.col("tokens").sum())
-        .alias("activity"),
-    ).join(lines, on="product", how="inner")
+    by_product = (
+        usage.group_by("hour", "region", "product")
+        .agg(
+            pl.col("requests").sum(),
+            pl.col("audio_hours").sum(),
+            (pl.col("requests").sum() + pl.col("audio_hours").sum() + pl.col("tokens").sum()).alias(
+                "activity"
+            ),
+        )
+        .join(lines, on="product", how="inner")
+    )
     requests = by_product.select(
-        pl.lit("requests").alias("tier"), "hour", "region", "product",
+        pl.lit("requests").alias("tier"),
+        "hour",
+        "region",
+        "product",
         (pl.col("requests") * pl.col("intensity_weight")).alias(WEIGHT),
     )
     fixed = by_product.filter(pl.col("fixed_split") & (pl.col("activity") > 0)).select(
         pl.lit("fixed").alias("tier"), "hour", "region", "product", pl.lit(1.0).alias(WEIGHT)
     )
     fallback = by_product.select(
-        pl.lit("fallback").alias("tier"), "hour", "region", "product",
+        pl.lit("fallback").alias("tier"),
+        "hour",
+        "region",
+        "product",
         pl.col("audio_hours").alias(WEIGHT),
     )
     containers = task_hours.select(
@@ -129,12 +150,17 @@ def task_hours_by_product(
     )
     levels = [
         Level("usage_mix", mix, on=("region", "worker")),
-        Level("worker_catalog", even_drivers(worker_configs.select("worker", "product")),
-              on=("worker",)),
+        Level(
+            "worker_catalog",
+            even_drivers(worker_configs.select("worker", "product")),
+            on=("worker",),
+        ),
     ]
-    return allocate(tasks, levels, ["product"], {"product": UNATTRIBUTED}).select(
-        "hour", "region", "product", pl.col("cost_usd").alias(WEIGHT)
-    ).filter(pl.col("product") != UNATTRIBUTED)
+    return (
+        allocate(tasks, levels, ["product"], {"product": UNATTRIBUTED})
+        .select("hour", "region", "product", pl.col("cost_usd").alias(WEIGHT))
+        .filter(pl.col("product") != UNATTRIBUTED)
+    )
 
 
 def _scoped_levels(drivers: pl.LazyFrame, keys: list[str], even: pl.LazyFrame) -> list[Level]:
@@ -169,8 +195,11 @@ def allocate_to_products(
             even_drivers(lines.select("product")).with_columns(pl.lit(t).alias("tier"))
             for t in ("requests", "containers", "fallback", "unused_commitment")
         ]
-        + [even_drivers(lines.filter(pl.col("fixed_split")).select("product"))
-           .with_columns(pl.lit("fixed").alias("tier"))],
+        + [
+            even_drivers(lines.filter(pl.col("fixed_split")).select("product")).with_columns(
+                pl.lit("fixed").alias("tier")
+            )
+        ],
         how="diagonal_relaxed",
     )
     rows = tiered.filter(~pl.col("tier").is_in(["tag", "llm_tokens"]))
@@ -198,43 +227,59 @@ def allocate_llm_tokens(
         pl.col("region").fill_null(GLOBAL_REGION)
     )
     tokens = usage.filter(pl.col("tokens") > 0).select(
-        "hour", "region", "product", "model", pl.col("model").alias("llm_model"),
+        "hour",
+        "region",
+        "product",
+        "model",
+        pl.col("model").alias("llm_model"),
         pl.col("tokens").alias(WEIGHT),
     )
-    day_region = tokens.group_by("region", "llm_model", "product", "model").agg(pl.col(WEIGHT).sum())
+    day_region = tokens.group_by("region", "llm_model", "product", "model").agg(
+        pl.col(WEIGHT).sum()
+    )
     day_all = tokens.group_by("llm_model", "product", "model").agg(pl.col(WEIGHT).sum())
     llm_lines = product_calendar.filter(pl.col("unit") == "tokens").select("product", "model")
     levels = [
         Level("hour_region", tokens, on=("hour", "region", "llm_model")),
         Level("day_region", day_region, on=("region", "llm_model")),
         Level("day_all_regions", day_all, on=("llm_model",)),
-        Level("even", even_drivers(llm_lines.with_columns(pl.col("model").alias("llm_model"))),
-              on=("llm_model",)),
+        Level(
+            "even",
+            even_drivers(llm_lines.with_columns(pl.col("model").alias("llm_model"))),
+            on=("llm_model",),
+        ),
         Level("even_llm_products", even_drivers(llm_lines), on=()),
     ]
-    return allocate(rows, levels, ["product", "model"],
-                    {"product": UNATTRIBUTED, "model": UNATTRIBUTED})
+    return allocate(
+        rows, levels, ["product", "model"], {"product": UNATTRIBUTED, "model": UNATTRIBUTED}
+    )
 
 
 def model_drivers(
     usage: pl.LazyFrame, product_costs: pl.LazyFrame, product_calendar: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Per hour, region, product line and model: the weight that splits a line's shared cost."""
-    units = product_calendar.group_by("product").agg(pl.col("unit").n_unique().alias("_units"),
-                                                     pl.col("unit").first().alias("_unit"))
+    units = product_calendar.group_by("product").agg(
+        pl.col("unit").n_unique().alias("_units"), pl.col("unit").first().alias("_unit")
+    )
     by_units = (
         usage.join(units, on="product", how="inner")
         .filter(pl.col("_units") == 1)
         .select(
-            "hour", "region", "product", "model",
-            pl.when(pl.col("_unit") == "tokens").then(pl.col("tokens"))
-            .otherwise(pl.col("audio_hours")).cast(pl.Float64).alias(WEIGHT),
+            "hour",
+            "region",
+            "product",
+            "model",
+            pl.when(pl.col("_unit") == "tokens")
+            .then(pl.col("tokens"))
+            .otherwise(pl.col("audio_hours"))
+            .cast(pl.Float64)
+            .alias(WEIGHT),
         )
     )
-    hybrid = (
-        product_costs.join(units.filter(pl.col("_units") > 1), on="product", how="inner")
-        .select("hour", "region", "product", "model", pl.col("cost_usd").alias(WEIGHT))
-    )
+    hybrid = product_costs.join(
+        units.filter(pl.col("_units") > 1), on="product", how="inner"
+    ).select("hour", "region", "product", "model", pl.col("cost_usd").alias(WEIGHT))
     return pl.concat([by_units, hybrid], how="vertical_relaxed")
 
 
@@ -250,8 +295,9 @@ def allocate_to_models(
         Level("day_all_regions", day_all, on=("product",)),
         Level("even", even_drivers(product_calendar.select("product", "model")), on=("product",)),
     ]
-    return allocate(by_product, levels, ["model"], {"model": UNATTRIBUTED},
-                    step_column="model_step")
+    return allocate(
+        by_product, levels, ["model"], {"model": UNATTRIBUTED}, step_column="model_step"
+    )
 
 
 def shared_costs(
@@ -265,9 +311,9 @@ def shared_costs(
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(shared cost per product line and model, the excluded rows)."""
     shared, excluded = split_pools(charges, pool_instance_hours, excluded_categories)
-    tiered = assign_tiers(
-        shared, reference["product_lines"], reference["shared_services"]
-    ).rename({"effective_cost": "cost_usd"})
+    tiered = assign_tiers(shared, reference["product_lines"], reference["shared_services"]).rename(
+        {"effective_cost": "cost_usd"}
+    )
     task_hours = task_hours_by_product(task_costs, usage, reference["worker_configs"])
     drivers = product_drivers(usage, task_hours, product_costs, reference["product_lines"])
 
@@ -286,9 +332,11 @@ def shared_costs(
         reference["product_calendar"],
     )
     unplaced = by_product.filter(pl.col("product") == UNATTRIBUTED).with_columns(
-        pl.lit(UNATTRIBUTED).alias("model")
+        pl.lit(UNATTRIBUTED).alias("model"), pl.lit("unattributed").alias("model_step")
     )
-    llm = allocate_llm_tokens(tiered, usage, reference["product_calendar"])
+    llm = allocate_llm_tokens(tiered, usage, reference["product_calendar"]).with_columns(
+        pl.lit("token_driver").alias("model_step")
+    )
     result = pl.concat([to_models, unplaced, llm], how="diagonal_relaxed").with_columns(
         pl.when(pl.col("tier") == "unused_commitment")
         .then(pl.lit("unused_commitment"))

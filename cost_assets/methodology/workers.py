@@ -17,7 +17,15 @@ UNDETERMINED_LANGUAGE = "und"
 TARGETS = ["product", "model", "language"]
 
 PRODUCT_COST_COLUMNS = [
-    "hour", "region", "product", "model", "language", "worker", "cost_class", "step", "cost_usd"
+    "hour",
+    "region",
+    "product",
+    "model",
+    "language",
+    "worker",
+    "cost_class",
+    "step",
+    "cost_usd",
 ]
 
 
@@ -55,8 +63,11 @@ def product_costs(
     levels = [
         Level("usage_hour", this_hour, on=("hour", "region", "worker")),
         Level("usage_trailing_window", trailing, on=("region", "worker")),
-        Level("worker_catalog", even_drivers(worker_configs.select(["worker"] + TARGETS)),
-              on=("worker",)),
+        Level(
+            "worker_catalog",
+            even_drivers(worker_configs.select(["worker"] + TARGETS)),
+            on=("worker",),
+        ),
     ]
     unplaced = {"product": UNATTRIBUTED, "model": UNATTRIBUTED, "language": UNDETERMINED_LANGUAGE}
     return allocate(costs, levels, TARGETS, unplaced).select(PRODUCT_COST_COLUMNS)

@@ -43,24 +43,30 @@ def render_summary(tables: Warehouse, days: list[str], reconciliation: dict[str,
     lines.append("Cost per audio hour (USD), by product and model")
     for row in rates.filter(pl.col("unit") == "audio_hours").iter_rows(named=True):
         rate = "n/a (no audio hours)" if not row["units"] else f"{row['usd_per_unit']:.4f}"
-        lines.append(f"  {row['product']:<18} {row['model']:<32} {rate:>12}"
-                     f"   ({row['cost_usd']:,.2f} USD / {row['units'] or 0:,.1f} h)")
+        lines.append(
+            f"  {row['product']:<18} {row['model']:<32} {rate:>12}"
+            f"   ({row['cost_usd']:,.2f} USD / {row['units'] or 0:,.1f} h)"
+        )
     lines += ["", "Cost per 1M tokens (USD), LLM models"]
     for row in rates.filter(pl.col("unit") == "tokens").iter_rows(named=True):
         rate = "n/a (no tokens)" if not row["units"] else f"{row['usd_per_unit'] * 1e6:.4f}"
-        lines.append(f"  {row['product']:<18} {row['model']:<32} {rate:>12}"
-                     f"   ({row['cost_usd']:,.2f} USD / {row['units'] or 0:,.0f} tokens)")
+        lines.append(
+            f"  {row['product']:<18} {row['model']:<32} {rate:>12}"
+            f"   ({row['cost_usd']:,.2f} USD / {row['units'] or 0:,.0f} tokens)"
+        )
 
     lines += ["", "Dollars per cost class"]
-    by_class = costs.group_by("cost_class").agg(pl.col("cost_usd").sum()).sort(
-        "cost_usd", descending=True
+    by_class = (
+        costs.group_by("cost_class").agg(pl.col("cost_usd").sum()).sort("cost_usd", descending=True)
     )
     total = float(costs["cost_usd"].sum())
     for cost_class, usd in by_class.iter_rows():
         lines.append(f"  {cost_class:<20} {usd:>14,.2f}  {usd / total:6.1%}")
     by_ledger = costs.group_by("ledger").agg(pl.col("cost_usd").sum()).sort("ledger")
-    lines.append(f"  {'total':<20} {total:>14,.2f}   "
-                 + ", ".join(f"{k} {v:,.2f}" for k, v in by_ledger.iter_rows()))
+    lines.append(
+        f"  {'total':<20} {total:>14,.2f}   "
+        + ", ".join(f"{k} {v:,.2f}" for k, v in by_ledger.iter_rows())
+    )
 
     lines += ["", "Reconciliation to the FOCUS export, per day"]
     for day in days:

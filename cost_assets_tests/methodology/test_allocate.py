@@ -9,7 +9,9 @@ from cost_assets.methodology.allocate import Level, allocate, even_drivers
 
 
 def test_first_level_with_a_driver_takes_the_row():
-    costs = pl.LazyFrame({"hour": [1, 2, 3], "worker": ["a", "a", "b"], "cost_usd": [10.0, 6.0, 4.0]})
+    costs = pl.LazyFrame(
+        {"hour": [1, 2, 3], "worker": ["a", "a", "b"], "cost_usd": [10.0, 6.0, 4.0]}
+    )
     hourly = pl.LazyFrame(
         {"hour": [1, 1], "worker": ["a", "a"], "product": ["x", "y"], "weight": [3.0, 1.0]}
     )
@@ -66,8 +68,11 @@ def test_allocation_conserves_money(costs, drivers, fallback):
         schema={"key": pl.Int64, "cost_usd": pl.Float64},
     )
     driver_frame = pl.LazyFrame(
-        {"key": [k for k, _, _ in drivers], "target": [t for _, t, _ in drivers],
-         "weight": [w for _, _, w in drivers]},
+        {
+            "key": [k for k, _, _ in drivers],
+            "target": [t for _, t, _ in drivers],
+            "weight": [w for _, _, w in drivers],
+        },
         schema={"key": pl.Int64, "target": pl.String, "weight": pl.Float64},
     )
     even = even_drivers(pl.LazyFrame({"target": fallback}, schema={"target": pl.String}))

@@ -127,12 +127,24 @@ def test_resource_no_task_allocates_is_shared_evenly():
 
 def test_task_without_priced_instance_keeps_null_cost():
     frame = pl.LazyFrame(
-        {"instance_id": ["i-missing"], "task": [1], "vcpu_reserved": [1.0], "vcpu_used": [0.5],
-         "gb_reserved": [1.0], "gb_used": [1.0]}
+        {
+            "instance_id": ["i-missing"],
+            "task": [1],
+            "vcpu_reserved": [1.0],
+            "vcpu_used": [0.5],
+            "gb_reserved": [1.0],
+            "gb_used": [1.0],
+        }
     )
     hours = pl.LazyFrame(
-        {"instance_id": ["i-1"], "cost": [1.0], "vcpu_capacity": [2.0], "gb_capacity": [4.0],
-         "vcpu_weight": [9.0], "gb_weight": [1.0]}
+        {
+            "instance_id": ["i-1"],
+            "cost": [1.0],
+            "vcpu_capacity": [2.0],
+            "gb_capacity": [4.0],
+            "vcpu_weight": [9.0],
+            "gb_weight": [1.0],
+        }
     )
     result = split_instance_hours(frame, hours, ["instance_id"], CPU_RESOURCES).collect()
     assert result["split_cost"].to_list() == [None]
