@@ -39,7 +39,7 @@ def storage_from_environment() -> CostAssetsStorage:
     """The storage resource configured by COST_ASSETS_SOURCES and COST_ASSETS_WAREHOUSE."""
     import os
 
-    s3 = S3Resource(max_attempts=8)
+    s3 = S3Resource(max_attempts=8, region_name=os.environ.get("AWS_REGION"))
     return CostAssetsStorage(
         sources=os.environ.get("COST_ASSETS_SOURCES", DEFAULT_SOURCES),
         warehouse=os.environ.get("COST_ASSETS_WAREHOUSE", DEFAULT_WAREHOUSE),
