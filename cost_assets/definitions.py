@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cost_assets.assets import allocation, compute, raw
+from cost_assets.automation import build_automation
 from cost_assets.checks import CHECKS
 from cost_assets.partitions import daily_partitions
 from cost_assets.resources import storage_from_environment
@@ -27,9 +28,13 @@ daily_job = dg.define_asset_job(
     description="Every stage of one UTC day, from the exports to unit_costs_hourly.",
 )
 
+schedules, sensors = build_automation(daily_job)
+
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[daily_job],
+    schedules=schedules,
+    sensors=sensors,
     resources={"storage": storage_from_environment()},
 )

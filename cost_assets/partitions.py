@@ -1,6 +1,7 @@
-"""The one daily partitions definition: UTC days from the first day of billing data."""
+"""The partitions: UTC days from the first day of billing data, and the months of rollups."""
 
 import os
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -8,3 +9,16 @@ import dagster as dg
 FIRST_DAY = os.environ.get("COST_ASSETS_FIRST_DAY", "2026-10-25")
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
+
+
+def today() -> date:
+    """Today in UTC; ``COST_ASSETS_TODAY`` (YYYY-MM-DD) pins it for replays and tests."""
+    pinned = os.environ.get("COST_ASSETS_TODAY")
+    return date.fromisoformat(pinned) if pinned else datetime.now(UTC).date()
+
+
+# Monthly rollups (Finance's COGS): calendar months from the month of the first day, the month
+# in progress included so that month-to-date COGS can be read before the month closes.
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=FIRST_DAY[:8] + "01", timezone="UTC", end_offset=1
+)

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from dagster_aws.s3 import S3Resource
 
+from cost_assets.cli import QUIET
 from cost_assets.definitions import defs
 from cost_assets.resources import CostAssetsStorage
 from cost_assets.warehouse import Warehouse
@@ -34,6 +35,7 @@ def materialize_days(
             instance=instance,
             resources=resources,
             raise_on_error=raise_on_error,
+            run_config=QUIET,
         )
         results.append(result)
     return results

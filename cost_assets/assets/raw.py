@@ -18,6 +18,7 @@ from cost_assets.methodology import tasks as task_rules
 from cost_assets.partitions import daily_partitions
 from cost_assets.resources import CostAssetsStorage
 from cost_assets.sources.exports import Delivery, find_delivery, read_export
+from cost_assets.sources.fingerprint import fingerprint
 from cost_assets.sources.reference import load_reference as load_reference_files
 from cost_assets.sources.storage import SourceStore
 from cost_assets.sources.usage import read_usage
@@ -47,6 +48,24 @@ def read_export_for_day(
     ]
     frames = [read_export(store, d) for d in deliveries]
     return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
+
+
+def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
+    """The export rows whose charge period touches ``day``: what the day is computed from."""
+    return None if focus is None else focus.filter(charge_rules.overlaps_day(day))
+
+
+def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
+    """The CUR rows whose usage starts on ``day``."""
+    if cur is None:
+        return None
+    start, end = charge_rules.day_bounds(day)
+    usage_start = pl.col("line_item_usage_start_date")
+    return cur.filter((usage_start >= start) & (usage_start < end))
+
+
+def input_fingerprint(rows: pl.DataFrame | None) -> str:
+    return fingerprint(rows if rows is not None else pl.DataFrame())
 
 
 def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[str, float]:
@@ -113,6 +132,7 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
     settings = _settings(storage)
     store = storage.source_store()
     focus, deliveries = read_export_for_day(store, "focus", day)
+    focus = focus_rows_for_day(focus, day)
     if focus is None:
         frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
         frame = frame.with_columns(
@@ -132,7 +152,8 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
             "dollars_by_charge_category": by_column(frame, "charge_category", "effective_cost"),
             "dollars_by_region": by_column(frame, "region", "effective_cost"),
             "deliveries": [d.describe() for d in deliveries],
-            "export_rows_read": 0 if focus is None else focus.height,
+            "input_fingerprint": input_fingerprint(focus),
+            "export_rows_of_day": 0 if focus is None else focus.height,
             "corrections": 0
             if not frame.height
             else int((frame["charge_class"] == "Correction").sum()),
@@ -167,6 +188,7 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     settings = _settings(storage)
     store = storage.source_store()
     cur, deliveries = read_export_for_day(store, "cur", day)
+    cur = cur_rows_for_day(cur, day)
     tables = storage.tables()
     if cur is None:
         tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
@@ -189,7 +211,8 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         metadata={
             **table_metadata(tasks, task_path),
             "deliveries": delivery_metadata,
-            "export_rows_read": 0 if cur is None else cur.height,
+            "input_fingerprint": input_fingerprint(cur),
+            "export_rows_of_day": 0 if cur is None else cur.height,
             "empty_parent_rows_ignored": artefacts,
             "tasks": tasks["task_id"].n_unique() if tasks.height else 0,
             "workers": tasks["worker"].n_unique() if tasks.height else 0,
