@@ -1,11 +1,14 @@
 """What every stage asset shares: the day, the reference tables, windows and metadata."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from cost_assets.errors import InputError
 from cost_assets.warehouse import Warehouse
 
 REFERENCE = "reference_data"
@@ -69,3 +72,23 @@ def log_stage(
         f"{context.asset_key.to_user_string()} {context.partition_key}: rows in {rows_in}, "
         f"rows out {rows_out}, dollars in {usd_in:,.6f}, dollars out {usd_out:,.6f}"
     )
+
+
+@contextmanager
+def bad_input_fails_the_day() -> Iterator[None]:
+    """Turn an InputError into a Dagster failure that names the input and is not retried.
+
+    Retries are for S3 throttling and outages; a malformed file stays malformed.
+    """
+    try:
+        yield
+    except InputError as exc:
+        raise dg.Failure(
+            description=str(exc),
+            metadata={
+                "file": exc.file or "",
+                "column": exc.column or "",
+                "rows": dg.MetadataValue.json(exc.rows or []),
+            },
+            allow_retries=False,
+        ) from exc

@@ -7,6 +7,7 @@ import polars as pl
 
 from cost_assets.assets.common import (
     REFERENCE,
+    bad_input_fails_the_day,
     by_column,
     dollars,
     log_stage,
@@ -95,7 +96,8 @@ def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[
     "types and settings.",
 )
 def reference_data(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
-    reference = load_reference_files(storage.source_store())
+    with bad_input_fails_the_day():
+        reference = load_reference_files(storage.source_store())
     tables = storage.tables()
     for name in (
         "workers",
@@ -130,8 +132,8 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
     """
     day = partition_day(context)
     settings = _settings(storage)
-    store = storage.source_store()
-    focus, deliveries = read_export_for_day(store, "focus", day)
+    with bad_input_fails_the_day():
+        focus, deliveries = read_export_for_day(storage.source_store(), "focus", day)
     focus = focus_rows_for_day(focus, day)
     if focus is None:
         frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
@@ -186,8 +188,8 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
 def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     day = partition_day(context)
     settings = _settings(storage)
-    store = storage.source_store()
-    cur, deliveries = read_export_for_day(store, "cur", day)
+    with bad_input_fails_the_day():
+        cur, deliveries = read_export_for_day(storage.source_store(), "cur", day)
     cur = cur_rows_for_day(cur, day)
     tables = storage.tables()
     if cur is None:
@@ -280,9 +282,10 @@ def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     """Platform usage of the day: audio hours, requests and tokens per hour, region, product,
     worker, model and language (null for language-agnostic steps and LLM tokens)."""
     day = partition_day(context)
-    store = storage.source_store()
-    speech, speech_meta = read_usage(store, "speech", day)
-    llm, llm_meta = read_usage(store, "llm", day)
+    with bad_input_fails_the_day():
+        store = storage.source_store()
+        speech, speech_meta = read_usage(store, "speech", day)
+        llm, llm_meta = read_usage(store, "llm", day)
     frame = combine_usage(speech, llm)
     path = storage.tables().write("usage_hourly", context.partition_key, frame)
     context.log.info(
