@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 import warnings
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +19,12 @@ from cost_assets.resources import DEFAULT_SOURCES, REPO_ROOT
 
 # The per-step event log goes to the Dagster UI; the terminal gets one line per day.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def day_range(start: str, end: str) -> list[str]:
+    """Every UTC day from start to end inclusive, oldest first."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def sample_days(sources: str) -> list[str]:
@@ -88,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cost-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize days and print the summary")
+    run_parser.add_argument("--start", help="first UTC day of a range (with --end)")
+    run_parser.add_argument("--end", help="last UTC day of the range, inclusive")
     run_parser.add_argument(
         "--day",
         action="append",
@@ -96,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.days)
+        if bool(args.start) != bool(args.end):
+            parser.error("--start and --end go together")
+        days = args.days or (day_range(args.start, args.end) if args.start else None)
+        return run(days)
     return 2
 
 
