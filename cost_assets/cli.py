@@ -86,7 +86,19 @@ def run(days: list[str] | None) -> int:
         f"{time.monotonic() - started:.1f}s into {storage.warehouse}\n"
     )
     ok_days = [d for d in days if d not in failed]
+    months = sorted({f"{d[:7]}-01" for d in ok_days})
+    monthly = defs.resolve_job_def("monthly_cogs")
+    for month in months:
+        result = monthly.execute_in_process(
+            partition_key=month, instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        checks = result.get_asset_check_evaluations()
+        passed = result.success and all(e.passed for e in checks)
+        print(f"finance_monthly_cogs {month[:7]}: {'equals its days' if passed else 'FAILED'}")
+        if not passed:
+            failed.append(month)
     if ok_days:
+        print()
         print(render_summary(storage.tables(), ok_days, reconciliation))
     return 1 if failed else 0
 

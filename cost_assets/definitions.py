@@ -1,11 +1,20 @@
-"""The Dagster definitions of cost-assets: assets, checks, jobs and resources."""
+"""The Dagster definitions of cost-assets: assets, checks, jobs and resources.
+
+Two jobs: ``daily_unit_costs`` runs every daily asset of one UTC day (and the reference data),
+``monthly_cogs`` rolls a month of stored days up into Finance's table. From the command line:
+``dg launch --job daily_unit_costs --partition 2026-10-27`` (or, by assets,
+``dg launch --assets '* and not key:finance_monthly_cogs' --partition 2026-10-27``: ``'*'``
+alone mixes daily and monthly partitions, which one run cannot take) and
+``dg launch --job monthly_cogs --partition 2026-10-01``.
+"""
 
 import dagster as dg
 
-from cost_assets.assets import allocation, compute, raw
+from cost_assets.assets import allocation, compute, marts, raw
 from cost_assets.automation import build_automation
 from cost_assets.checks import CHECKS
-from cost_assets.partitions import daily_partitions
+from cost_assets.marts_checks import MART_CHECKS
+from cost_assets.partitions import daily_partitions, monthly_partitions
 from cost_assets.resources import storage_from_environment
 
 ASSETS = [
@@ -19,21 +28,34 @@ ASSETS = [
     allocation.product_shared_costs,
     allocation.language_costs,
     allocation.unit_costs_hourly,
+    marts.worker_costs_daily,
+    marts.unit_cost_rates,
+    marts.finance_monthly_cogs,
 ]
+
+MONTHLY_ASSETS = dg.AssetSelection.assets(marts.finance_monthly_cogs)
 
 daily_job = dg.define_asset_job(
     "daily_unit_costs",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - MONTHLY_ASSETS,
     partitions_def=daily_partitions,
-    description="Every stage of one UTC day, from the exports to unit_costs_hourly.",
+    description="Every stage of one UTC day, from the exports to unit_costs_hourly and the "
+    "daily consumer tables.",
+)
+
+monthly_job = dg.define_asset_job(
+    "monthly_cogs",
+    selection=MONTHLY_ASSETS,
+    partitions_def=monthly_partitions,
+    description="Finance's monthly COGS from the stored days of the month.",
 )
 
 schedules, sensors = build_automation(daily_job)
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=CHECKS,
-    jobs=[daily_job],
+    asset_checks=CHECKS + MART_CHECKS,
+    jobs=[daily_job, monthly_job],
     schedules=schedules,
     sensors=sensors,
     resources={"storage": storage_from_environment()},

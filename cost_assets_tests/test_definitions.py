@@ -16,6 +16,9 @@ STAGES = [
     "product_shared_costs",
     "language_costs",
     "unit_costs_hourly",
+    "worker_costs_daily",
+    "unit_cost_rates",
+    "finance_monthly_cogs",
 ]
 
 
@@ -24,6 +27,13 @@ def test_definitions_load():
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert keys == set(STAGES)
     assert defs.resolve_job_def("daily_unit_costs") is not None
+
+
+def test_daily_job_holds_the_daily_assets_and_the_monthly_job_the_month():
+    daily = defs.resolve_job_def("daily_unit_costs").asset_layer.selected_asset_keys
+    monthly = defs.resolve_job_def("monthly_cogs").asset_layer.selected_asset_keys
+    assert {k.to_user_string() for k in daily} == set(STAGES) - {"finance_monthly_cogs"}
+    assert {k.to_user_string() for k in monthly} == {"finance_monthly_cogs"}
 
 
 def test_every_money_stage_has_a_blocking_conservation_check():

@@ -24,7 +24,7 @@ def test_every_check_passes_for_every_day(warehouse):
     for day, result in zip(DAYS, results, strict=True):
         assert result.success, day
         checks = check_results(result)
-        assert len(checks) == 8
+        assert len(checks) == 10
         failed = [name for name, e in checks.items() if not e.passed]
         assert failed == [], (day, failed)
 

@@ -14,6 +14,7 @@ from cost_assets.assets.common import (
 )
 from cost_assets.assets.compute import product_compute_costs, task_costs
 from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
+from cost_assets.methodology import charges as charge_rules
 from cost_assets.methodology import languages, ledger, shared
 from cost_assets.partitions import daily_partitions
 from cost_assets.resources import CostAssetsStorage
@@ -21,6 +22,15 @@ from cost_assets.resources import CostAssetsStorage
 LANGUAGE_WINDOW = dg.TimeWindowPartitionMapping(
     start_offset=-27, end_offset=0, allow_nonexistent_upstream_partitions=True
 )
+
+
+def by_two_columns(frame: pl.DataFrame, outer: str, inner: str) -> dict[str, dict[str, float]]:
+    """Dollars per value of ``outer`` and, within it, per value of ``inner``, to the cent."""
+    totals = frame.group_by(outer, inner).agg(pl.col("cost_usd").sum()).sort(outer, inner)
+    nested: dict[str, dict[str, float]] = {}
+    for first, second, usd in totals.iter_rows():
+        nested.setdefault(str(first), {})[str(second)] = round(float(usd), 2)
+    return nested
 
 
 def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.LazyFrame:
@@ -73,8 +83,13 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     top = (
         frame.group_by("service_code", "tier")
         .agg(pl.col("cost_usd").sum())
-        .sort("cost_usd", descending=True)
+        .sort("cost_usd", "service_code", "tier", descending=[True, False, False])
         .head(10)
+    )
+    non_fleet = charges.filter(charge_rules.is_instance_usage()).join(
+        pool_instance_hours(tasks).collect().rename({"instance_id": "resource_id"}),
+        on=["hour", "resource_id"],
+        how="anti",
     )
     return dg.MaterializeResult(
         metadata={
@@ -83,7 +98,12 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
             "dollars_out": usd_out,
             "dollars_by_tier": by_column(frame, "tier"),
             "dollars_by_scope": by_column(frame, "step"),
+            "dollars_by_tier_and_scope": dg.MetadataValue.json(
+                by_two_columns(frame, "tier", "step")
+            ),
             "dollars_by_model_scope": by_column(frame, "model_step"),
+            "non_fleet_instance_dollars": dollars(non_fleet, "effective_cost"),
+            "unattributed_dollars": dollars(frame.filter(pl.col("product") == shared.UNATTRIBUTED)),
             "excluded_dollars_by_category": by_column(
                 excluded_rows, "charge_category", "effective_cost"
             ),
@@ -115,7 +135,10 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
     compute = tables.read("product_compute_costs", context.partition_key)
     shared_frame = tables.read("product_shared_costs", context.partition_key)
     window = trailing_days(day, int(reference["settings"]["language_window_days"]))
+    # Days before the first partition or never materialized are simply absent from the window.
     trailing, found = tables.read_many("usage_hourly", window)
+    if trailing is None:
+        trailing = tables.read("usage_hourly", context.partition_key).clear()
 
     costs = pl.concat(
         [
@@ -145,6 +168,7 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
             "dollars_by_language_step": by_column(frame, "language_step"),
             "dollars_by_language": by_column(frame, "language"),
             "window_days_found": len(found),
+            "window_days_missing": [d for d in window if d not in found],
         }
     )
 

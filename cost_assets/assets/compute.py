@@ -61,60 +61,92 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     orphans = join.orphan_tasks(tasks, pool.lazy()).collect()
     path = tables.write("task_costs", day, frame)
 
-    usd_in = dollars(pool, "instance_cost")
-    usd_out = (
-        float(
-            frame.select(pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost"))
-            .to_series()
-            .sum()
-        )
-        if frame.height
-        else 0.0
+    costed = frame.with_columns(
+        pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd")
     )
+    usd_in, usd_out = dollars(pool, "instance_cost"), dollars(costed)
     log_stage(context, pool.height, frame.height, usd_in, usd_out)
-    scale = (
-        frame.filter(pl.col("scale_factor").is_not_null())
-        .group_by("hour", "instance_id")
-        .agg(pl.col("scale_factor").first())["scale_factor"]
-    )
-    per_class = {
-        "in_use": float(frame["in_use_cost"].sum()),
-        "idle_reserved": float(frame["idle_cost"].sum()),
-        "dark": float(frame["dark_cost"].sum()),
-    }
     return dg.MaterializeResult(
         metadata={
             **table_metadata(frame, path),
             "dollars_in": usd_in,
             "dollars_out": usd_out,
-            "dollars_by_class": {k: round(v, 2) for k, v in per_class.items()},
-            "dollars_by_region": by_column(
-                frame.with_columns(
-                    pl.sum_horizontal("in_use_cost", "idle_cost", "dark_cost").alias("cost_usd")
-                ),
-                "region",
-            ),
-            "instance_hours": pool.height,
-            "instance_hours_by_split_path": {
-                str(k): int(v)
-                for k, v in frame.group_by("split_path")
-                .agg(pl.struct("hour", "instance_id").n_unique())
-                .iter_rows()
-            },
-            "tasks": int(frame["task_id"].n_unique()) if frame.height else 0,
-            "dark_instance_hours": int((frame["split_path"] == "dark").sum()),
+            **_task_cost_metadata(costed),
             "orphan_task_hours": orphans.height,
-            "scale_factor": {
-                "min": scale.min(),
-                "median": scale.median(),
-                "max": scale.max(),
-                "beyond_1_percent": int(((scale - 1).abs() > 0.01).sum()),
-            }
-            if scale.len()
-            else {},
+            "orphan_cur_split_dollars": round(
+                float(orphans.select(pl.col("split_cost") + pl.col("unused_cost")).sum().item())
+                if orphans.height
+                else 0.0,
+                6,
+            ),
+            "orphan_parents": dg.MetadataValue.json(
+                sorted(set(orphans["instance_id"].fill_null("(empty)")))[:20]
+                if orphans.height
+                else []
+            ),
+            "gpu_weighting": settings["gpu_weighting"],
             "gpu_weights_by_instance_type": dg.MetadataValue.json(weights.to_dicts()),
+            "gpu_instance_hours_on_fallback_weights": _gpu_hours_without_weights(frame, weights),
         }
     )
+
+
+def _task_cost_metadata(costed: pl.DataFrame) -> dict:
+    """Dollars by class, join path and region; counts; the scale factor's distribution."""
+    if not costed.height:
+        return {"instance_hours": 0, "tasks": 0, "dark_instance_hours": 0}
+    instance_hours = costed.select("hour", "instance_id").unique()
+    scale = join.scale_factors(costed)
+    factors = scale["scale_factor"]
+    flagged = scale.filter("flagged")
+    return {
+        "dollars_by_class": {
+            "in_use": round(float(costed["in_use_cost"].sum()), 6),
+            "idle_reserved": round(float(costed["idle_cost"].sum()), 6),
+            "dark_reserved": round(float(costed["dark_cost"].sum()), 6),
+        },
+        "dollars_by_split_path": by_column(costed, "split_path"),
+        "dollars_by_region": by_column(costed, "region"),
+        "dollars_by_fleet": by_column(costed, "fleet"),
+        "instance_hours": instance_hours.height,
+        "instance_hours_by_split_path": {
+            str(k): int(v)
+            for k, v in costed.group_by("split_path")
+            .agg(pl.struct("hour", "instance_id").n_unique())
+            .sort("split_path")
+            .iter_rows()
+        },
+        "tasks": int(costed["task_id"].drop_nulls().n_unique()),
+        "task_hours": int(costed["task_id"].is_not_null().sum()),
+        "daemon_task_hours": int(costed["is_daemon"].sum()),
+        "dark_instance_hours": int((costed["split_path"] == "dark").sum()),
+        "scale_factor": {
+            "instance_hours": factors.len(),
+            "min": factors.min(),
+            "median": factors.median(),
+            "max": factors.max(),
+            "beyond_1_percent": flagged.height,
+        }
+        if factors.len()
+        else {"instance_hours": 0},
+        "scale_factor_flagged": dg.MetadataValue.json(
+            flagged.head(20)
+            .select(
+                pl.col("hour").dt.strftime("%Y-%m-%dT%H:%MZ"),
+                "instance_id",
+                "split_path",
+                pl.col("scale_factor").round(6),
+            )
+            .to_dicts()
+        ),
+    }
+
+
+def _gpu_hours_without_weights(frame: pl.DataFrame, weights: pl.DataFrame) -> int:
+    """GPU instance-hours whose type is missing from the catalog (AWS's fixed weights used)."""
+    gpu = frame.filter(pl.col("split_path") == "gpu_resplit")
+    missing = gpu.join(weights.select("instance_type"), on="instance_type", how="anti")
+    return missing.select("hour", "instance_id").unique().height
 
 
 @dg.asset(
@@ -153,10 +185,29 @@ def worker_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             "dollars_in": usd_in,
             "dollars_out": usd_out,
             "dollars_by_class": by_column(frame, "cost_class"),
+            "dollars_by_step": by_column(frame, "step"),
+            "dollars_by_region": by_column(frame, "region"),
             "dollars_by_fleet": by_column(frame, "fleet"),
+            "dollars_by_fleet_and_class": dg.MetadataValue.json(_by_fleet_and_class(frame)),
             "dark_dollars_by_step": by_column(dark, "step"),
+            "unattributed_dollars": dollars(frame.filter(pl.col("worker") == "unattributed")),
+            "instance_hours": today.select("hour", "instance_id").unique().height,
+            "dark_instance_hours": int((today["split_path"] == "dark").sum())
+            if today.height
+            else 0,
+            "tasks": int(today["task_id"].drop_nulls().n_unique()) if today.height else 0,
+            "workers": int(frame["worker"].n_unique()) if frame.height else 0,
             "trailing_days_found": len(found),
         }
+    )
+
+
+def _by_fleet_and_class(frame: pl.DataFrame) -> list[dict]:
+    return (
+        frame.group_by("region", "fleet", "cost_class")
+        .agg(pl.col("cost_usd").sum().round(6))
+        .sort("region", "fleet", "cost_class")
+        .to_dicts()
     )
 
 
@@ -192,8 +243,16 @@ def product_compute_costs(context: dg.AssetExecutionContext, storage: CostAssets
             **table_metadata(frame, path),
             "dollars_in": usd_in,
             "dollars_out": usd_out,
+            "dollars_by_class": by_column(frame, "cost_class"),
             "dollars_by_step": by_column(frame, "step"),
             "dollars_by_product": by_column(frame, "product"),
             "dollars_by_region": by_column(frame, "region"),
+            "unattributed_dollars": dollars(frame.filter(pl.col("product") == "unattributed")),
+            "workers_by_step": {
+                str(k): int(v)
+                for k, v in frame.group_by("step").agg(pl.col("worker").n_unique()).iter_rows()
+            }
+            if frame.height
+            else {},
         }
     )

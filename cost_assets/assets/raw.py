@@ -18,11 +18,15 @@ from cost_assets.methodology import charges as charge_rules
 from cost_assets.methodology import tasks as task_rules
 from cost_assets.partitions import daily_partitions
 from cost_assets.resources import CostAssetsStorage
+from cost_assets.sources import oddities
 from cost_assets.sources.exports import Delivery, find_delivery, read_export
 from cost_assets.sources.fingerprint import fingerprint
 from cost_assets.sources.reference import load_reference as load_reference_files
 from cost_assets.sources.storage import SourceStore
 from cost_assets.sources.usage import read_usage
+
+# The column that names each export row's file while a raw asset counts oddities.
+SOURCE_FILE = "__source_file__"
 
 # Restatements and corrections for a day can arrive in the two billing periods after its own.
 LATER_PERIODS_READ = 2
@@ -41,14 +45,44 @@ def billing_periods_for(day: date) -> list[str]:
 
 
 def read_export_for_day(
-    store: SourceStore, kind: str, day: date
+    store: SourceStore, kind: str, day: date, source_column: str | None = None
 ) -> tuple[pl.DataFrame | None, list[Delivery]]:
-    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries."""
+    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries.
+
+    With ``source_column``, each row also names the file it came from (see ``read_export``).
+    """
     deliveries = [
         d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
     ]
-    frames = [read_export(store, d) for d in deliveries]
+    frames = [read_export(store, d, source_column=source_column) for d in deliveries]
     return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
+
+
+def file_oddities(
+    read: pl.DataFrame | None,
+    rows: pl.DataFrame | None,
+    deliveries: list[Delivery],
+    cost_column: str | None = None,
+) -> dict:
+    """Empty files among those ``read`` and rows of the day repeated across the files of a
+    delivery, for metadata (both frames carry ``SOURCE_FILE``)."""
+    if read is None or rows is None:
+        return {"empty_files_read": [], "duplicate_rows_across_files": 0}
+    keys = [f.key for d in deliveries for f in d.files]
+    duplicates = oddities.duplicates_across_files(rows, SOURCE_FILE, cost_column)
+    counted = {
+        "empty_files_read": oddities.empty_files(read, keys, SOURCE_FILE),
+        "duplicate_rows_across_files": duplicates["rows"],
+    }
+    if duplicates["rows"]:
+        counted["duplicate_row_files"] = duplicates["files"]
+        if cost_column is not None:
+            counted["duplicate_rows_effective_cost"] = duplicates["cost"]
+    return counted
+
+
+def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:
+    return None if rows is None else rows.drop(SOURCE_FILE)
 
 
 def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
@@ -133,8 +167,22 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
     day = partition_day(context)
     settings = _settings(storage)
     with bad_input_fails_the_day():
-        focus, deliveries = read_export_for_day(storage.source_store(), "focus", day)
-    focus = focus_rows_for_day(focus, day)
+        read, deliveries = read_export_for_day(
+            storage.source_store(), "focus", day, source_column=SOURCE_FILE
+        )
+    with_source = focus_rows_for_day(read, day)
+    counted = file_oddities(read, with_source, deliveries, "EffectiveCost")
+    focus = _without_source(with_source)
+    if focus is not None:
+        counted["outside_billing_period"] = oddities.outside_billing_period(focus)
+        reach = oddities.out_of_reach(read, day, LATER_PERIODS_READ)
+        counted["out_of_reach"] = reach
+        if reach["rows"]:
+            context.log.warning(
+                f"focus {context.partition_key}: {reach['rows']} rows of this billing period "
+                f"(effective cost {reach['effective_cost']:,.6f}) are dated more than "
+                f"{LATER_PERIODS_READ} billing periods back: no day partition reads them"
+            )
     if focus is None:
         frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
         frame = frame.with_columns(
@@ -159,6 +207,7 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
             "corrections": 0
             if not frame.height
             else int((frame["charge_class"] == "Correction").sum()),
+            **counted,
         }
     )
 
@@ -189,8 +238,12 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     day = partition_day(context)
     settings = _settings(storage)
     with bad_input_fails_the_day():
-        cur, deliveries = read_export_for_day(storage.source_store(), "cur", day)
-    cur = cur_rows_for_day(cur, day)
+        read, deliveries = read_export_for_day(
+            storage.source_store(), "cur", day, source_column=SOURCE_FILE
+        )
+    with_source = cur_rows_for_day(read, day)
+    counted = file_oddities(read, with_source, deliveries)
+    cur = _without_source(with_source)
     tables = storage.tables()
     if cur is None:
         tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
@@ -202,6 +255,10 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         instances = task_rules.instances(lazy, day, settings["fleet_tag_key"]).collect()
         artefacts = task_rules.empty_parent_artefacts(lazy, day).select(pl.len()).collect().item()
     delivery_metadata = [d.describe() for d in deliveries]
+    over = oddities.over_capacity(tasks, instances)
+    catalog = tables.read(REFERENCE, "workers").get_column("worker")
+    in_services = tasks.filter(~pl.col("worker").str.ends_with("/standalone"))
+    unknown = oddities.unknown_workers(in_services, catalog)
     task_path = tables.write("cur_task_hours", context.partition_key, tasks)
     instance_path = tables.write("cur_instances", context.partition_key, instances)
     context.log.info(
@@ -216,6 +273,10 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             "input_fingerprint": input_fingerprint(cur),
             "export_rows_of_day": 0 if cur is None else cur.height,
             "empty_parent_rows_ignored": artefacts,
+            "task_hours_reserving_more_than_instance": over["task_hours"],
+            "instance_hours_overcommitted": over["instance_hours"],
+            "task_hours_unknown_worker": unknown,
+            **counted,
             "tasks": tasks["task_id"].n_unique() if tasks.height else 0,
             "workers": tasks["worker"].n_unique() if tasks.height else 0,
         },
@@ -276,6 +337,7 @@ def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
     partitions_def=daily_partitions,
     group_name="raw",
     kinds={"polars", "parquet"},
+    deps=[reference_data],
     retry_policy=RAW_RETRY,
 )
 def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
@@ -287,7 +349,10 @@ def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         speech, speech_meta = read_usage(store, "speech", day)
         llm, llm_meta = read_usage(store, "llm", day)
     frame = combine_usage(speech, llm)
-    path = storage.tables().write("usage_hourly", context.partition_key, frame)
+    tables = storage.tables()
+    catalog = tables.read(REFERENCE, "workers").get_column("worker")
+    unknown = oddities.unknown_workers(frame, catalog, ["audio_hours", "tokens", "requests"])
+    path = tables.write("usage_hourly", context.partition_key, frame)
     context.log.info(
         f"usage {context.partition_key}: {speech.height} speech rows, {llm.height} llm rows"
     )
@@ -299,5 +364,6 @@ def usage_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             "audio_hours": float(frame["audio_hours"].sum()),
             "tokens": float(frame["tokens"].sum()),
             "requests": float(frame["requests"].sum()),
+            "usage_unknown_worker": unknown,
         }
     )

@@ -71,10 +71,15 @@ def allocate(
         placed_parts.append(
             matched.join(drivers, on=on, how="inner", nulls_equal=True)
             .with_columns(
-                (pl.col(cost_column) * pl.col(WEIGHT) / pl.col(WEIGHT).sum().over(ROW_ID)).alias(
-                    cost_column
-                ),
+                # The share first, on weights scaled to the row's largest: cost × weight could
+                # underflow (or weight sums overflow) where the share itself is ordinary.
+                (pl.col(WEIGHT) / pl.col(WEIGHT).max().over(ROW_ID)).alias(WEIGHT),
                 pl.lit(level.name).alias(step_column),
+            )
+            .with_columns(
+                (pl.col(cost_column) * (pl.col(WEIGHT) / pl.col(WEIGHT).sum().over(ROW_ID))).alias(
+                    cost_column
+                )
             )
             .drop(WEIGHT)
         )

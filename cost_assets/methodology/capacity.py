@@ -1,8 +1,11 @@
 """Capacity classes per worker (SPEC 3.4): in use, idle reserved, dark reserved.
 
-- in use: what a worker's tasks consumed (their split-cost part), plus the cost of daemon tasks
-  on the same active instance-hour, folded in ∝ the co-located workers' in-use cost;
-- idle reserved: unused capacity inside instances that run tasks;
+- in use: what a worker's tasks consumed (their split-cost part), plus what daemon tasks on
+  the same active instance-hour consumed, folded in ∝ the co-located workers' allocation
+  (their in-use cost: SCAD's weighted allocation, in dollars);
+- idle reserved: unused capacity inside instances that run tasks. The daemons' share of it is
+  folded the same way but stays idle reserved, so that this class is exactly the unused
+  capacity of active instances;
 - dark reserved: instance-hours with no task but daemons, attributed by fleet to the workers
   that ran in the fleet that hour ∝ their in-use cost; else ∝ their in-use cost in the fleet
   over the trailing window; else evenly over the fleet's catalogued workers; else
@@ -27,12 +30,19 @@ def _in_use_by_worker(task_costs: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
-    """Daemon-task cost on active instance-hours, moved onto the co-located workers in use."""
-    daemons = task_costs.filter(pl.col("is_daemon") & (pl.col("split_path") != "dark")).select(
+    """Daemon-task cost on active instance-hours, moved onto the co-located workers in use.
+
+    All of a daemon's cost, its split and its share of the unused capacity alike, becomes the
+    workers' in-use cost (SPEC 3.4): keeping the instance's agents running is part of running
+    the workers, not capacity held in reserve.
+    """
+    daemons = task_costs.filter(pl.col("is_daemon") & (pl.col("split_path") != "dark"))
+    parts = daemons.select(
         "hour",
         "instance_id",
         "region",
         "fleet",
+        pl.lit("in_use").alias("cost_class"),
         (pl.col("in_use_cost") + pl.col("idle_cost")).alias("cost_usd"),
     )
     workers = _in_use_by_worker(task_costs)
@@ -46,14 +56,8 @@ def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
         even_drivers(workers.select("hour", "instance_id", "worker")),
         on=("hour", "instance_id"),
     )
-    return allocate(daemons, [by_in_use, evenly], ["worker"], {"worker": UNATTRIBUTED}).select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.lit("in_use").alias("cost_class"),
-        "step",
-        "cost_usd",
+    return allocate(parts, [by_in_use, evenly], ["worker"], {"worker": UNATTRIBUTED}).select(
+        "hour", "region", "fleet", "worker", "cost_class", "step", "cost_usd"
     )
 
 

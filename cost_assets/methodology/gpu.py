@@ -4,7 +4,9 @@ SCAD splits ECS tasks on GPU instances by vCPU and memory only, although most of
 GPU instance is its GPUs. The *empirical GPU rate* of an instance type is its on-demand price
 minus the price of the same vCPU and memory on a general-purpose reference family, per GPU.
 Weights are expressed in the reference family's unit price, so vCPU weighs 9 and GB weighs 1,
-as in SCAD, and a GPU weighs its empirical rate over that unit.
+as in SCAD, and a GPU weighs its empirical rate over that unit. With AWS's fixed weighting
+(GPU 9, vCPU 0.9, GB 0.1) the GPU rate recorded is the one those weights imply: the GPU share
+of the on-demand price, per GPU.
 """
 
 import polars as pl
@@ -26,7 +28,9 @@ def reference_unit_price(instance_types: pl.DataFrame, family: str) -> float:
 def gpu_weights(instance_types: pl.DataFrame, weighting: str, family: str) -> pl.DataFrame:
     """Per GPU instance type: weights, the derived GPU rate and each dimension's price share.
 
-    ``weighting`` is ``empirical`` or ``aws_fixed`` (GPU 9, vCPU 0.9, GB 0.1).
+    ``weighting`` is ``empirical`` or ``aws_fixed`` (GPU 9, vCPU 0.9, GB 0.1). The GPU rate is
+    USD per GPU-hour at on-demand prices: with empirical weights, the price less its CPU-only
+    equivalent, per GPU; with fixed weights, the GPU share of the price, per GPU.
     """
     gpus = instance_types.filter(pl.col("gpus") > 0)
     if weighting == "aws_fixed":
@@ -55,13 +59,16 @@ def gpu_weights(instance_types: pl.DataFrame, weighting: str, family: str) -> pl
         + pl.col("vcpu_weight") * pl.col("vcpu")
         + pl.col("gb_weight") * pl.col("memory_gib")
     )
+    gpu_share = pl.col("gpu_weight") * pl.col("gpus") / total
     return weights.select(
         "instance_type",
         "gpu_weight",
         "vcpu_weight",
         "gb_weight",
-        "gpu_rate_usd",
-        (pl.col("gpu_weight") * pl.col("gpus") / total).alias("gpu_share"),
+        pl.coalesce(
+            "gpu_rate_usd", pl.col("on_demand_usd_per_hour") * gpu_share / pl.col("gpus")
+        ).alias("gpu_rate_usd"),
+        gpu_share.alias("gpu_share"),
         (pl.col("vcpu_weight") * pl.col("vcpu") / total).alias("vcpu_share"),
         (pl.col("gb_weight") * pl.col("memory_gib") / total).alias("gb_share"),
     )

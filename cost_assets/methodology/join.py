@@ -3,11 +3,21 @@
 The *compute pool* is the EC2 instance-hour usage of instances in ECS fleets. Each
 instance-hour's effective cost ``C`` goes to the tasks that ran on it:
 
-- CPU instances: in use ∝ the CUR ``split_cost``, idle ∝ ``unused_cost``, scaled so the tasks
-  sum to ``C`` (the scale factor, FOCUS ÷ CUR, is a reconciliation signal);
-- CPU instances whose split costs are null or zero: SCAD recomputed from usage;
-- GPU instances: SCAD over GPU, vCPU and memory with GPUs per task from the worker catalog;
-- instance-hours without a non-daemon task: all of ``C`` is *dark*, attributed later by fleet.
+- CPU instances (``cur_split``): in use ∝ the CUR ``split_cost``, idle ∝ ``unused_cost``,
+  scaled so the tasks sum to ``C``;
+- CPU instances where any task's split costs are null, or all are zero (``scad_recompute``):
+  SCAD recomputed from reservation and usage, for the whole instance-hour;
+- GPU instances (``gpu_resplit``): SCAD over GPU, vCPU and memory with GPUs per task from the
+  worker catalog;
+- instance-hours without a task other than daemons (``dark``): all of ``C`` is dark,
+  attributed later by fleet.
+
+``C`` is the sum of every FOCUS instance-usage row of the instance-hour (a Savings-Plan-covered
+part and an on-demand part add up); data transfer, EBS and other rows that name the instance
+are not compute. ``scale_factor`` is FOCUS ÷ CUR split dollars of the instance-hour wherever
+CUR has them all (on every path: a reconciliation signal); on ``cur_split`` rows it is the
+factor applied. Task-hours whose instance-hour has no FOCUS row cannot be priced: they are
+left out here and reported (``orphan_tasks``).
 
 One row per task and instance-hour (dark instance-hours: one row with no task). Per
 instance-hour, in_use_cost + idle_cost + dark_cost sums to ``C``.
@@ -51,10 +61,10 @@ def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
         .rename({"resource_id": "instance_id"})
         .group_by(INSTANCE_HOUR)
         .agg(
-            pl.col("region").drop_nulls().first(),
+            pl.col("region").drop_nulls().min(),
             pl.col("effective_cost").sum().alias("instance_cost"),
-            pl.col("tag_fleet").drop_nulls().first(),
-            pl.col("sku_meter").drop_nulls().first().str.extract(r":(.+)$", 1).alias("meter_type"),
+            pl.col("tag_fleet").drop_nulls().min(),
+            pl.col("sku_meter").drop_nulls().min().str.extract(r":(.+)$", 1).alias("meter_type"),
             pl.len().alias("focus_rows"),
         )
     )
@@ -67,11 +77,34 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
     ECS task that hour (then it takes the fleet of its tasks' workers, or ``unknown``).
     """
     known_fleets = workers.select(pl.col("fleet").alias("tag_fleet")).unique()
+    # Tasks of workers from several fleets on one instance: the fleet of the workers (not
+    # daemons) that reserve the most of it, then by name, so every run picks the same one.
+    allocated = CPU_WEIGHTS["vcpu"] * pl.max_horizontal(
+        pl.col("vcpu_reserved").fill_null(0.0), pl.col("vcpu_used").fill_null(0.0)
+    ) + CPU_WEIGHTS["gb"] * pl.max_horizontal(
+        pl.col("gb_reserved").fill_null(0.0), pl.col("gb_used").fill_null(0.0)
+    )
     task_fleets = (
         tasks.join(workers.select("worker", "fleet", "is_daemon"), on="worker", how="left")
-        .sort("is_daemon", nulls_last=True)
+        .group_by(INSTANCE_HOUR + ["fleet"])
+        .agg(
+            (~pl.col("is_daemon").fill_null(False)).any().alias("runs_workers"),
+            allocated.sum().alias("allocated"),
+            pl.col("region").drop_nulls().min().alias("task_region"),
+        )
         .group_by(INSTANCE_HOUR)
-        .agg(pl.col("fleet").drop_nulls().first().fill_null("unknown").alias("task_fleet"))
+        .agg(
+            pl.col("fleet")
+            .sort_by(
+                [pl.col("fleet").is_null(), "runs_workers", "allocated", "fleet"],
+                descending=[False, True, True, False],
+                nulls_last=True,
+            )
+            .first()
+            .fill_null("unknown")
+            .alias("task_fleet"),
+            pl.col("task_region").drop_nulls().min(),
+        )
     )
     hours = instance_hours(charges)
     tagged = hours.join(
@@ -83,10 +116,11 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
             pl.when(pl.col("known"))
             .then(pl.col("tag_fleet"))
             .otherwise(pl.col("task_fleet"))
-            .alias("fleet")
+            .alias("fleet"),
+            pl.coalesce("region", "task_region").alias("region"),
         )
         .filter(pl.col("fleet").is_not_null())
-        .drop("known", "task_fleet", "tag_fleet")
+        .drop("known", "task_fleet", "tag_fleet", "task_region")
     )
 
 
@@ -139,9 +173,11 @@ def task_costs(
     )
     active = priced_tasks.group_by(INSTANCE_HOUR).agg(
         (~pl.col("is_daemon")).any().alias("active"),
-        (pl.col("split_cost").fill_null(0.0) + pl.col("unused_cost").fill_null(0.0))
-        .sum()
-        .alias("cur_total"),
+        (pl.col("split_cost") + pl.col("unused_cost")).sum().alias("cur_total"),
+        # One task without its split costs sends the whole instance-hour to the recompute.
+        (pl.col("split_cost").is_null() | pl.col("unused_cost").is_null())
+        .any()
+        .alias("cur_incomplete"),
         pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),
         pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
     )
@@ -152,26 +188,34 @@ def task_costs(
         pl.coalesce("gb_capacity", "gb_allocated").alias("gb_capacity"),
         pl.when(pl.col("gpu_capacity") > 0)
         .then(pl.lit("gpu_resplit"))
-        .when(pl.col("cur_total").fill_null(0.0) != 0)
+        .when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
         .then(pl.lit("cur_split"))
         .otherwise(pl.lit("scad_recompute"))
         .alias("split_path"),
+        # FOCUS dollars over CUR split dollars: a reconciliation signal, 1 when they agree.
+        pl.when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
+        .then(pl.col("instance_cost") / pl.col("cur_total"))
+        .alias("scale_factor"),
     )
     active_pool = pool.filter(pl.col("active"))
-    on_active = priced_tasks.join(
-        active_pool.select(INSTANCE_HOUR + ["split_path", "instance_cost", "cur_total"]),
+    on_active = priced_tasks.drop("region").join(
+        active_pool.select(
+            INSTANCE_HOUR + ["region", "split_path", "instance_cost", "cur_total", "scale_factor"]
+        ),
         on=INSTANCE_HOUR,
         how="inner",
     )
 
-    # CPU instances with CUR split costs: scale SCAD's dollars to FOCUS's.
-    scaled = (
-        on_active.filter(pl.col("split_path") == "cur_split")
-        .with_columns((pl.col("instance_cost") / pl.col("cur_total")).alias("scale_factor"))
-        .with_columns(
-            (pl.col("split_cost").fill_null(0.0) * pl.col("scale_factor")).alias("in_use_cost"),
-            (pl.col("unused_cost").fill_null(0.0) * pl.col("scale_factor")).alias("idle_cost"),
-        )
+    # CPU instances with CUR split costs: SCAD's shares, scaled to FOCUS's dollars.
+    # Each task's share of CUR's total first, then of C: the scale factor itself may be huge
+    # where CUR's dollars are tiny.
+    scaled = on_active.filter(pl.col("split_path") == "cur_split").with_columns(
+        (pl.col("instance_cost") * (pl.col("split_cost") / pl.col("cur_total"))).alias(
+            "in_use_cost"
+        ),
+        (pl.col("instance_cost") * (pl.col("unused_cost") / pl.col("cur_total"))).alias(
+            "idle_cost"
+        ),
     )
 
     # CPU instances without split costs: SCAD recomputed from reservation and usage.
@@ -237,10 +281,30 @@ def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
     return split.with_columns(
         pl.col("split_cost").alias("in_use_cost"),
         pl.col("unused_cost").alias("idle_cost"),
-        pl.lit(None, dtype=pl.Float64).alias("scale_factor"),
     )
 
 
 def orphan_tasks(tasks: pl.LazyFrame, pool: pl.LazyFrame) -> pl.LazyFrame:
-    """Task-hours whose instance-hour has no FOCUS compute row: their share cannot be priced."""
+    """Task-hours whose instance-hour has no FOCUS compute row: their share cannot be priced.
+
+    No FOCUS dollar is lost by them (the instance-hour has none); their CUR split dollars are
+    reported, and their parent (null when CUR left it empty) tells where to look.
+    """
     return tasks.join(pool.select(INSTANCE_HOUR), on=INSTANCE_HOUR, how="anti")
+
+
+SCALE_FACTOR_TOLERANCE = 0.01
+
+
+def scale_factors(task_costs: pl.DataFrame) -> pl.DataFrame:
+    """One row per instance-hour with CUR split dollars: its FOCUS ÷ CUR scale factor and
+    whether it is off by more than ``SCALE_FACTOR_TOLERANCE``."""
+    return (
+        task_costs.filter(pl.col("scale_factor").is_not_null())
+        .group_by(INSTANCE_HOUR)
+        .agg(pl.col("region", "instance_type", "split_path", "scale_factor").first())
+        .with_columns(
+            ((pl.col("scale_factor") - 1).abs() > SCALE_FACTOR_TOLERANCE).alias("flagged")
+        )
+        .sort(INSTANCE_HOUR)
+    )

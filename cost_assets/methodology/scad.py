@@ -9,9 +9,11 @@ weights ``w_r``:
     split_i   = sum_r alloc_ir / den_r * A_r * rate_r
     unused_i  = sum_r alloc_ir / sum_i alloc_ir * unused_r * rate_r
 
-so that sum_i (split_i + unused_i) = C. One case the published method leaves open: a resource
-that no task allocates (sum_i alloc_ir = 0) has its whole capacity unused, and its cost is
-shared evenly by the instance's tasks, so that the identity still holds.
+so that sum_i (split_i + unused_i) = C. Two cases the published method leaves open, settled
+so that the identity still holds: a resource that no task allocates (sum_i alloc_ir = 0) has
+its whole capacity unused, and its cost is shared evenly by the instance's tasks; an
+instance-hour with no priced capacity at all (sum_r w_r * A_r = 0) is all unused, shared
+evenly by its tasks.
 
 The frames are long: one row per task and instance-hour, resources as column families named
 ``<resource>_reserved``, ``<resource>_used`` (tasks) and ``<resource>_capacity``,
@@ -64,13 +66,18 @@ def split_instance_hours(
     weighted_capacity = pl.sum_horizontal(
         [pl.col(f"{r}_weight") * pl.col(f"{r}_capacity") for r in resources]
     )
+    has_capacity = weighted_capacity > 0
     rates = instance_hours.select(
         keys
         + [
-            (pl.col(f"{r}_weight") * pl.col(cost_column) / weighted_capacity).alias(f"{r}_rate")
+            pl.when(has_capacity)
+            .then(pl.col(f"{r}_weight") * pl.col(cost_column) / weighted_capacity)
+            .otherwise(0.0)
+            .alias(f"{r}_rate")
             for r in resources
         ]
         + [pl.col(f"{r}_capacity") for r in resources]
+        + [pl.when(has_capacity).then(0.0).otherwise(pl.col(cost_column)).alias("_unpriced_cost")]
     )
 
     per_instance = totals.join(rates, on=keys, how="left").with_columns(
@@ -104,7 +111,10 @@ def split_instance_hours(
         joined.with_columns(split_terms + unused_terms)
         .with_columns(
             pl.sum_horizontal([f"{r}_split_cost" for r in resources]).alias("split_cost"),
-            pl.sum_horizontal([f"{r}_unused_cost" for r in resources]).alias("unused_cost"),
+            (
+                pl.sum_horizontal([f"{r}_unused_cost" for r in resources])
+                + pl.col("_unpriced_cost") / pl.col("task_count")
+            ).alias("unused_cost"),
         )
         .with_columns(
             # A task whose instance-hour has no price keeps null costs rather than zero.
@@ -118,6 +128,6 @@ def split_instance_hours(
         )
         .drop(
             [f"{r}_{s}" for r in resources for s in ("alloc_total", "rate", "capacity", "unused")]
-            + ["task_count"]
+            + ["task_count", "_unpriced_cost"]
         )
     )

@@ -6,16 +6,21 @@ charge categories (Tax by default, reported apart). Each row takes the first tie
 1. tag: the row carries the product tag of a known product line: all of it goes there;
 2. requests: request-driven services, ∝ requests × the product line's intensity weight;
 3. containers: services that scale with containers, ∝ running task-hours per product line;
-4. fixed: no causal metric, evenly over the active product lines that take even splits;
+4. fixed: no causal metric, evenly over the active product lines that take even splits
+   (``fixed_split``): a line is active in a scope when it has usage there (audio hours,
+   requests or tokens), and every active line counts once, however many hours or regions;
 5. fallback: everything else (and services not listed), ∝ audio hours per product line.
 
 Unused Savings Plan commitment is its own class, ∝ compute cost per product line; LLM API
-charges (Bedrock) go to the LLM products ∝ tokens of the matching model.
+charges (Bedrock, listed or not) go to the LLM products ∝ tokens of the model named in the
+row's resource (a foundation model or a cross-region inference profile).
 
 Zero-weight guard: a row stays in its tier. When its driver is zero in the row's hour and
 region, the scope widens to the day in that region, then to the day in all regions, then to
-an even split; Σ out = Σ in at every step. Rows with no region (global charges) are spread over
-regions by the same drivers.
+an even split; Σ out = Σ in at every step. Rows with no region (global charges: support, the
+Savings Plan) are spread over regions by the same drivers (hour, then day, then an even split
+kept in the region ``global``); a tagged global row goes to its product line's regions ∝ the
+line's compute cost. Every row records the scope (``step``) it was placed at.
 
 Within a product line, cost reaches models ∝ audio hours (tokens for LLM product lines; for a
 hybrid line with both units, ∝ its models' compute cost, the one measure they share).
@@ -29,6 +34,9 @@ from cost_assets.methodology.charges import is_instance_usage
 UNATTRIBUTED = "unattributed"
 GLOBAL_REGION = "global"
 TIERS = ("tag", "requests", "containers", "fixed", "fallback", "llm_tokens")
+# Amazon Bedrock's x_ServiceCode: its charges take the llm_tokens tier unless listed otherwise.
+BEDROCK = "AmazonBedrock"
+INFERENCE_PROFILE_PREFIX = r"^(us|eu|apac|us-gov|ca|jp|au|global)\."
 
 SHARED_COST_COLUMNS = [
     "hour",
@@ -61,6 +69,14 @@ def split_pools(
     return rest.filter(~excluded), rest.filter(excluded)
 
 
+def llm_model_of(resource_id: pl.Expr) -> pl.Expr:
+    """The model an LLM API charge names: the foundation model of its ARN, or the model of a
+    cross-region inference profile without its geography prefix (``us.``, ``eu.``, …)."""
+    return resource_id.str.extract(r"(?:foundation-model|inference-profile)/(.+)$", 1).str.replace(
+        INFERENCE_PROFILE_PREFIX, ""
+    )
+
+
 def assign_tiers(
     shared: pl.LazyFrame, product_lines: pl.LazyFrame, shared_services: pl.LazyFrame
 ) -> pl.LazyFrame:
@@ -76,9 +92,11 @@ def assign_tiers(
             .then(pl.lit("tag"))
             .when(pl.col("tier").is_in(["requests", "containers", "fixed", "llm_tokens"]))
             .then(pl.col("tier"))
+            .when(pl.col("tier").is_null() & pl.col("service_code").str.starts_with(BEDROCK))
+            .then(pl.lit("llm_tokens"))
             .otherwise(pl.lit("fallback"))
             .alias("tier"),
-            pl.col("resource_id").str.extract(r"foundation-model/(.+)$", 1).alias("llm_model"),
+            llm_model_of(pl.col("resource_id")).alias("llm_model"),
         )
         .drop("_k")
     )
@@ -90,7 +108,12 @@ def product_drivers(
     product_costs: pl.LazyFrame,
     product_lines: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """Per tier, hour, region and product line: the driver weight."""
+    """Per tier, hour, region and product line: the driver weight.
+
+    requests: requests × intensity weight; containers: running task-hours; fixed: one per
+    active ``fixed_split`` line; fallback: audio hours; unused commitment and the regions of
+    tagged global rows: compute cost.
+    """
     lines = product_lines.select("product", "intensity_weight", "fixed_split")
     by_product = (
         usage.group_by("hour", "region", "product")
@@ -123,33 +146,54 @@ def product_drivers(
     containers = task_hours.select(
         pl.lit("containers").alias("tier"), "hour", "region", "product", pl.col(WEIGHT)
     )
-    commitment = (
+    compute = (
         product_costs.filter(pl.col("product") != UNATTRIBUTED)
         .group_by("hour", "region", "product")
         .agg(pl.col("cost_usd").sum().alias(WEIGHT))
-        .select(pl.lit("unused_commitment").alias("tier"), "hour", "region", "product", WEIGHT)
     )
-    return pl.concat([requests, fixed, fallback, containers, commitment], how="vertical_relaxed")
+    commitment = compute.select(
+        pl.lit("unused_commitment").alias("tier"), "hour", "region", "product", WEIGHT
+    )
+    tag = compute.select(pl.lit("tag").alias("tier"), "hour", "region", "product", WEIGHT)
+    return pl.concat(
+        [requests, fixed, fallback, containers, commitment, tag], how="vertical_relaxed"
+    )
 
 
 def task_hours_by_product(
-    task_costs: pl.LazyFrame, usage: pl.LazyFrame, worker_configs: pl.LazyFrame
+    task_costs: pl.LazyFrame,
+    usage: pl.LazyFrame,
+    workers: pl.LazyFrame,
+    worker_configs: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """Running task-hours per hour, region and product line.
 
-    A worker's task-hours go to its product lines ∝ its usage that day in the region, or evenly
-    over the product lines it is configured for.
+    A worker's task-hours go to the product lines it served ∝ its unit of work (audio hours,
+    requests or tokens, from the worker catalog) in that hour; with no usage that hour, ∝ its
+    usage that day in the region; else evenly over the product lines it is configured for.
     """
     tasks = (
         task_costs.filter(~pl.col("is_daemon") & pl.col("task_id").is_not_null())
         .group_by("hour", "region", "worker")
         .agg(pl.len().cast(pl.Float64).alias("cost_usd"))
     )
-    mix = usage.group_by("region", "worker", "product").agg(
-        (pl.col("audio_hours") + pl.col("requests") + pl.col("tokens")).sum().alias(WEIGHT)
+    unit = pl.col("unit").fill_null("audio_hours")
+    work = usage.join(workers.select("worker", "unit"), on="worker", how="left").select(
+        "hour",
+        "region",
+        "worker",
+        "product",
+        pl.when(unit == "tokens")
+        .then(pl.col("tokens"))
+        .when(unit == "requests")
+        .then(pl.col("requests"))
+        .otherwise(pl.col("audio_hours"))
+        .cast(pl.Float64)
+        .alias(WEIGHT),
     )
     levels = [
-        Level("usage_mix", mix, on=("region", "worker")),
+        Level("usage_hour", work, on=("hour", "region", "worker")),
+        Level("usage_day", work.drop("hour"), on=("region", "worker")),
         Level(
             "worker_catalog",
             even_drivers(worker_configs.select("worker", "product")),
@@ -163,24 +207,49 @@ def task_hours_by_product(
     )
 
 
+def _widen(drivers: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """Drivers summed within ``keys``; an active fixed-split line counts once, not per hour."""
+    return (
+        drivers.group_by(keys)
+        .agg(pl.col(WEIGHT).sum())
+        .with_columns(
+            pl.when((pl.col("tier") == "fixed") & (pl.col(WEIGHT) > 0))
+            .then(pl.lit(1.0))
+            .otherwise(pl.col(WEIGHT))
+            .alias(WEIGHT)
+        )
+    )
+
+
+def _per_line(drivers: pl.LazyFrame, scope: list[str]) -> pl.LazyFrame:
+    """Fixed tier over regions: each active line weighs one in ``scope``, even over its regions."""
+    positive = drivers.filter(pl.col(WEIGHT) > 0)
+    regions = pl.len().over([*scope, "product"])
+    return positive.with_columns(
+        pl.when(pl.col("tier") == "fixed")
+        .then(1.0 / regions)
+        .otherwise(pl.col(WEIGHT))
+        .alias(WEIGHT)
+    )
+
+
 def _scoped_levels(drivers: pl.LazyFrame, keys: list[str], even: pl.LazyFrame) -> list[Level]:
     """hour and region → day in region → day in all regions → even split."""
-    day_region = drivers.group_by(keys + ["region", "product"]).agg(pl.col(WEIGHT).sum())
-    day_all = drivers.group_by(keys + ["product"]).agg(pl.col(WEIGHT).sum())
     return [
         Level("hour_region", drivers, on=(*keys, "hour", "region")),
-        Level("day_region", day_region, on=(*keys, "region")),
-        Level("day_all_regions", day_all, on=tuple(keys)),
+        Level("day_region", _widen(drivers, [*keys, "region", "product"]), on=(*keys, "region")),
+        Level("day_all_regions", _widen(drivers, [*keys, "product"]), on=tuple(keys)),
         Level("even", even, on=tuple(keys)),
     ]
 
 
 def _global_levels(drivers: pl.LazyFrame, keys: list[str], even: pl.LazyFrame) -> list[Level]:
     """Charges with no region: over regions and product lines, by hour → day → even."""
-    day_all = drivers.group_by(keys + ["region", "product"]).agg(pl.col(WEIGHT).sum())
+    hour = _per_line(_widen(drivers, [*keys, "hour", "region", "product"]), [*keys, "hour"])
+    day = _per_line(_widen(drivers, [*keys, "region", "product"]), keys)
     return [
-        Level("hour_all_regions", drivers, on=(*keys, "hour")),
-        Level("day_all_regions", day_all, on=tuple(keys)),
+        Level("hour_all_regions", hour, on=(*keys, "hour")),
+        Level("day_all_regions", day, on=tuple(keys)),
         Level("even", even.with_columns(pl.lit(GLOBAL_REGION).alias("region")), on=tuple(keys)),
     ]
 
@@ -219,13 +288,36 @@ def allocate_to_products(
     return pl.concat([regional, global_], how="diagonal_relaxed")
 
 
+def allocate_tagged(tiered: pl.LazyFrame, drivers: pl.LazyFrame) -> pl.LazyFrame:
+    """Tagged rows to their product line; a tagged row with no region to the line's regions
+    ∝ its compute cost (that hour, else that day), else to the region ``global``."""
+    tagged = tiered.filter(pl.col("tier") == "tag").with_columns(
+        pl.col("tag_product").alias("product")
+    )
+    regional = tagged.filter(pl.col("region").is_not_null()).with_columns(
+        pl.lit("tag").alias("step")
+    )
+    compute = drivers.filter(pl.col("tier") == "tag").drop("tier")
+    levels = [
+        Level("tag_hour_all_regions", compute, on=("product", "hour")),
+        Level("tag_day_all_regions", compute.drop("hour"), on=("product",)),
+    ]
+    global_ = allocate(
+        tagged.filter(pl.col("region").is_null()), levels, ["region"], {"region": GLOBAL_REGION}
+    ).with_columns(pl.col("step").replace("unattributed", "tag_global"))
+    return pl.concat([regional, global_], how="diagonal_relaxed")
+
+
 def allocate_llm_tokens(
     tiered: pl.LazyFrame, usage: pl.LazyFrame, product_calendar: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """LLM API charges to the LLM product lines ∝ tokens of the matching model."""
-    rows = tiered.filter(pl.col("tier") == "llm_tokens").with_columns(
-        pl.col("region").fill_null(GLOBAL_REGION)
-    )
+    """LLM API charges to the LLM product lines ∝ tokens of the matching model.
+
+    A model with no tokens that day is split evenly over the lines that list it in the launch
+    calendar; a model nobody lists, evenly over every LLM line. A charge with no region goes
+    to the regions where the model's tokens were used.
+    """
+    rows = tiered.filter(pl.col("tier") == "llm_tokens")
     tokens = usage.filter(pl.col("tokens") > 0).select(
         "hour",
         "region",
@@ -234,15 +326,9 @@ def allocate_llm_tokens(
         pl.col("model").alias("llm_model"),
         pl.col("tokens").alias(WEIGHT),
     )
-    day_region = tokens.group_by("region", "llm_model", "product", "model").agg(
-        pl.col(WEIGHT).sum()
-    )
-    day_all = tokens.group_by("llm_model", "product", "model").agg(pl.col(WEIGHT).sum())
+    day_region = tokens.drop("hour")
     llm_lines = product_calendar.filter(pl.col("unit") == "tokens").select("product", "model")
-    levels = [
-        Level("hour_region", tokens, on=("hour", "region", "llm_model")),
-        Level("day_region", day_region, on=("region", "llm_model")),
-        Level("day_all_regions", day_all, on=("llm_model",)),
+    even = [
         Level(
             "even",
             even_drivers(llm_lines.with_columns(pl.col("model").alias("llm_model"))),
@@ -250,9 +336,34 @@ def allocate_llm_tokens(
         ),
         Level("even_llm_products", even_drivers(llm_lines), on=()),
     ]
-    return allocate(
-        rows, levels, ["product", "model"], {"product": UNATTRIBUTED, "model": UNATTRIBUTED}
+    unplaced = {"product": UNATTRIBUTED, "model": UNATTRIBUTED, "region": GLOBAL_REGION}
+    regional = allocate(
+        rows.filter(pl.col("region").is_not_null()),
+        [
+            Level("hour_region", tokens, on=("hour", "region", "llm_model")),
+            Level("day_region", day_region, on=("region", "llm_model")),
+            Level("day_all_regions", day_region.drop("region"), on=("llm_model",)),
+            *even,
+        ],
+        ["product", "model"],
+        unplaced,
     )
+    global_ = allocate(
+        rows.filter(pl.col("region").is_null()),
+        [
+            Level("hour_all_regions", tokens, on=("hour", "llm_model")),
+            Level("day_all_regions", day_region, on=("llm_model",)),
+            *[
+                Level(
+                    lv.name, lv.drivers.with_columns(pl.lit(GLOBAL_REGION).alias("region")), lv.on
+                )
+                for lv in even
+            ],
+        ],
+        ["product", "model", "region"],
+        unplaced,
+    )
+    return pl.concat([regional, global_], how="diagonal_relaxed")
 
 
 def model_drivers(
@@ -311,24 +422,34 @@ def shared_costs(
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(shared cost per product line and model, the excluded rows)."""
     shared, excluded = split_pools(charges, pool_instance_hours, excluded_categories)
-    tiered = assign_tiers(shared, reference["product_lines"], reference["shared_services"]).rename(
-        {"effective_cost": "cost_usd"}
+    # The rows and drivers are computed once here: every level of every cascade reads them.
+    tiered = (
+        assign_tiers(shared, reference["product_lines"], reference["shared_services"])
+        .rename({"effective_cost": "cost_usd"})
+        .collect()
+        .lazy()
     )
-    task_hours = task_hours_by_product(task_costs, usage, reference["worker_configs"])
-    drivers = product_drivers(usage, task_hours, product_costs, reference["product_lines"])
+    usage = usage.collect().lazy()
+    task_hours = task_hours_by_product(
+        task_costs, usage, reference["workers"], reference["worker_configs"]
+    )
+    drivers = (
+        product_drivers(usage, task_hours, product_costs, reference["product_lines"])
+        .collect()
+        .lazy()
+    )
 
-    tagged = tiered.filter(pl.col("tier") == "tag").with_columns(
-        pl.col("tag_product").alias("product"),
-        pl.lit("tag").alias("step"),
-        pl.col("region").fill_null(GLOBAL_REGION),
-    )
     by_product = pl.concat(
-        [tagged, allocate_to_products(tiered, drivers, reference["product_lines"])],
+        [
+            allocate_tagged(tiered, drivers),
+            allocate_to_products(tiered, drivers, reference["product_lines"]),
+        ],
         how="diagonal_relaxed",
     )
+    by_product = by_product.collect().lazy()
     to_models = allocate_to_models(
         by_product.filter(pl.col("product") != UNATTRIBUTED),
-        model_drivers(usage, product_costs, reference["product_calendar"]),
+        model_drivers(usage, product_costs, reference["product_calendar"]).collect().lazy(),
         reference["product_calendar"],
     )
     unplaced = by_product.filter(pl.col("product") == UNATTRIBUTED).with_columns(

@@ -49,23 +49,43 @@ def _resource() -> pl.Expr:
     )
 
 
+def _non_empty(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.strip_chars() != "").then(expr)
+
+
+def _sum_or_null(column: str) -> pl.Expr:
+    """The sum over a task-hour's rows, null when any row's value is missing: a task-hour
+    without its split costs is recomputed from usage, never read as costing nothing."""
+    return pl.when(pl.col(column).is_null().any()).then(None).otherwise(pl.col(column).sum())
+
+
+def _is_artefact() -> pl.Expr:
+    """AWS's artefact: a task-hour whose split rows all have an empty parent and no cost.
+
+    Judged per task-hour, not per row, so that a task with an empty parent but a cost keeps
+    both its rows (it is an orphan, reported as such) instead of losing its zero-cost one.
+    """
+    parent = normalize_resource_id(pl.col("split_line_item_parent_resource_id"))
+    cost = (
+        pl.col("split_line_item_split_cost").fill_null(0.0).abs()
+        + pl.col("split_line_item_unused_cost").fill_null(0.0).abs()
+    )
+    task_hour = [pl.col("line_item_resource_id"), pl.col("line_item_usage_start_date")]
+    return (parent.is_null() & (cost == 0.0)).all().over(task_hour)
+
+
+def _ecs_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
+    return cur.filter((pl.col("line_item_operation") == "ECSTask-EC2") & _in_day(day))
+
+
 def split_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """The day's ECS split rows (ECSTask-EC2), without AWS's empty-parent zero-cost artefacts."""
-    parent = normalize_resource_id(pl.col("split_line_item_parent_resource_id"))
-    is_artefact = parent.is_null() & (pl.col("split_line_item_split_cost").fill_null(0.0) == 0.0)
-    return cur.filter(
-        (pl.col("line_item_operation") == "ECSTask-EC2") & _in_day(day) & ~is_artefact
-    )
+    return _ecs_rows(cur, day).filter(~_is_artefact())
 
 
 def empty_parent_artefacts(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
-    parent = normalize_resource_id(pl.col("split_line_item_parent_resource_id"))
-    return cur.filter(
-        (pl.col("line_item_operation") == "ECSTask-EC2")
-        & _in_day(day)
-        & parent.is_null()
-        & (pl.col("split_line_item_split_cost").fill_null(0.0) == 0.0)
-    )
+    """The day's split rows left out as AWS artefacts (empty parent, no cost)."""
+    return _ecs_rows(cur, day).filter(_is_artefact())
 
 
 def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
@@ -76,10 +96,10 @@ def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     resource = _resource()
     task_arn = pl.col("line_item_resource_id")
     cluster = pl.coalesce(
-        tag_value("resource_tags", "aws_ecs_cluster_name"),
+        _non_empty(tag_value("resource_tags", "aws_ecs_cluster_name")),
         task_arn.str.extract(r":task/([^/]+)/", 1),
     )
-    service = tag_value("resource_tags", "aws_ecs_service_name")
+    service = _non_empty(tag_value("resource_tags", "aws_ecs_service_name"))
 
     def per_resource(column: str, name: str) -> list[pl.Expr]:
         return [
@@ -103,8 +123,8 @@ def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
             per_resource("split_line_item_reserved_usage", "reserved")
             + per_resource("split_line_item_actual_usage", "used")
             + [
-                pl.col("split_line_item_split_cost").sum().alias("split_cost"),
-                pl.col("split_line_item_unused_cost").sum().alias("unused_cost"),
+                _sum_or_null("split_line_item_split_cost").alias("split_cost"),
+                _sum_or_null("split_line_item_unused_cost").alias("unused_cost"),
             ]
         )
         .select(TASK_HOUR_COLUMNS)

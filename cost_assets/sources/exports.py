@@ -23,7 +23,7 @@ import polars as pl
 
 from cost_assets.errors import InputError
 from cost_assets.sources.files import file_columns, read_columns, read_file_bytes
-from cost_assets.sources.normalize import normalize_frame, to_map
+from cost_assets.sources.normalize import FIRST_ROWS, normalize_frame, to_map
 from cost_assets.sources.schemas import (
     EXPORT_COLUMNS,
     EXPORT_COLUMNS_USED,
@@ -150,20 +150,35 @@ def _choose_export(store: SourceStore, kind: ExportKind, export_name: str | None
 
 
 def _find_manifest(store: SourceStore, folder: str, export_name: str) -> ObjectInfo | None:
-    """The period's manifest: the top-level one, else the latest execution's."""
+    """The period's manifest: the top-level one, unless execution folders hold a later
+    execution than it names (two create-new executions written side by side); then the
+    latest execution's."""
     objects = [o for o in store.list(folder) if o.key.endswith(_MANIFEST_SUFFIX)]
     top = _children(objects, folder)
     preferred = f"{folder}/{export_name}-{_MANIFEST_SUFFIX}"
-    for candidate in top:
-        if candidate.key == preferred:
-            return candidate
-    if top:
-        return top[0]
+    chosen = next((o for o in top if o.key == preferred), top[0] if top else None)
     latest = _latest_execution(_subfolders(objects, folder))
-    if latest is None:
-        return None
-    inside = _children(objects, f"{folder}/{latest}")
-    return inside[0] if inside else None
+    inside = _children(objects, f"{folder}/{latest}") if latest is not None else []
+    if not inside:
+        return chosen
+    if chosen is None or not _names_execution(store, chosen.key, latest):
+        return inside[0]
+    return chosen
+
+
+def _names_execution(store: SourceStore, key: str, folder: str) -> bool:
+    """Whether a top-level manifest describes the execution of `folder`. An unreadable one is
+    kept (True), so that reading it reports the problem."""
+    try:
+        content = json.loads(store.read_bytes(key))
+    except (InputError, ValueError, UnicodeDecodeError):
+        return True
+    if not isinstance(content, dict):
+        return True
+    if content.get("executionId") == _execution_id(folder):
+        return True
+    keys = content.get("reportKeys")
+    return isinstance(keys, list) and any(isinstance(k, str) and f"/{folder}/" in k for k in keys)
 
 
 def _read_manifest(store: SourceStore, key: str) -> dict[str, Any]:
@@ -306,21 +321,63 @@ def read_export_file(
         frame = frame.with_columns(product.alias(_SPARE))
         region = tag_value(_SPARE, "region").alias("product_region_code")
         frame = frame.with_columns(region).drop(_SPARE)
+    if kind == "focus":
+        _check_charge_periods(frame, uri)
     return frame
 
 
+def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
+    """A charge cannot start after its billing period ends (corrections point back, never
+    forward), nor end before it starts."""
+    if "ChargePeriodStart" not in frame.columns:
+        return
+    start = pl.col("ChargePeriodStart")
+    if "BillingPeriodStart" in frame.columns:
+        after = start >= pl.col("BillingPeriodStart").dt.offset_by("1mo")
+        rows = frame.select(after.fill_null(False)).to_series()
+        if rows.any():
+            raise InputError(
+                "charge period starts after its billing period ends",
+                uri,
+                "ChargePeriodStart",
+                _first_rows(rows),
+            )
+    if "ChargePeriodEnd" in frame.columns:
+        rows = frame.select((pl.col("ChargePeriodEnd") < start).fill_null(False)).to_series()
+        if rows.any():
+            raise InputError(
+                "charge period ends before it starts", uri, "ChargePeriodEnd", _first_rows(rows)
+            )
+
+
+def _first_rows(mask: pl.Series) -> list[int]:
+    return (mask.arg_true() + 1).head(FIRST_ROWS).to_list()
+
+
 def read_export(
-    store: SourceStore, delivery: Delivery, columns: Sequence[str] | None = None
+    store: SourceStore,
+    delivery: Delivery,
+    columns: Sequence[str] | None = None,
+    source_column: str | None = None,
 ) -> pl.DataFrame:
     """Every file of a delivery, normalised (see `schemas`) and stacked.
 
     `columns` defaults to what the pipeline uses (FOCUS_COLUMNS_USED or CUR_COLUMNS_USED);
-    only those are decoded. Extra columns in the files are ignored.
+    only those are decoded. Extra columns in the files are ignored. With `source_column`,
+    each row also carries the key of the file it came from, in that column.
     """
     names = list(columns) if columns is not None else EXPORT_COLUMNS_USED[delivery.kind]
-    frames = [read_export_file(store, delivery.kind, obj, names) for obj in delivery.files]
+    frames = []
+    for obj in delivery.files:
+        frame = read_export_file(store, delivery.kind, obj, names)
+        if source_column is not None:
+            frame = frame.with_columns(pl.lit(obj.key, dtype=pl.String).alias(source_column))
+        frames.append(frame)
     if not frames:
-        return empty_frame(EXPORT_COLUMNS[delivery.kind], names)
+        frame = empty_frame(EXPORT_COLUMNS[delivery.kind], names)
+        if source_column is not None:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(source_column))
+        return frame
     return pl.concat(frames, how="vertical")
 
 

@@ -28,39 +28,95 @@ def _blank_to_null(text: pl.Series) -> pl.Series:
     return pl.select(pl.when(text != "").then(text)).to_series().alias(text.name)
 
 
-def to_string(values: pl.Series) -> pl.Series:
-    """Text with '' as null; other scalar types are rendered as text."""
-    if values.dtype != pl.String:
-        values = values.cast(pl.String)
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def to_string(values: pl.Series, file: str) -> pl.Series:
+    """Text with '' as null; other scalar types are rendered as text, bytes decoded as UTF-8."""
+    dtype = values.dtype
+    if dtype == pl.Binary:
+        try:
+            values = values.cast(pl.String)
+        except pl.exceptions.PolarsError:  # error path only: find the rows in Python
+            bad = pl.Series([v is not None and not _is_utf8(v) for v in values.to_list()])
+            raise InputError("value is not UTF-8 text", file, values.name, _bad_rows(bad)) from None
+    elif dtype.is_nested() or dtype == pl.Object:
+        raise InputError(f"expected text, found {dtype}", file, values.name)
+    elif dtype != pl.String:
+        try:
+            values = values.cast(pl.String)
+        except pl.exceptions.PolarsError:
+            raise InputError(f"expected text, found {dtype}", file, values.name) from None
     return pl.select(pl.when(values != "").then(values)).to_series().alias(values.name)
 
 
 def to_number(values: pl.Series, file: str) -> pl.Series:
-    """Float64; text is parsed, '' is null, anything else unparseable is an InputError."""
-    if values.dtype.is_numeric() or values.dtype == pl.Null or values.dtype == pl.Boolean:
-        return values.cast(pl.Float64)
-    if values.dtype != pl.String:
-        raise InputError(f"expected numbers, found {values.dtype}", file, values.name)
-    text = _blank_to_null(values)
-    parsed = text.cast(pl.Float64, strict=False)
-    bad = text.is_not_null() & parsed.is_null()
-    if bad.any():
-        example = text.filter(bad).head(1).item()
-        raise InputError(f"value {example!r} is not a number", file, values.name, _bad_rows(bad))
-    return parsed
+    """Finite Float64; text is parsed, '' is null, anything else (NaN and infinity included)
+    is an InputError naming the first offending rows."""
+    dtype = values.dtype
+    if dtype.is_numeric() or dtype == pl.Null or dtype == pl.Boolean:
+        try:
+            parsed = values.cast(pl.Float64)
+        except pl.exceptions.PolarsError:
+            raise InputError(f"expected numbers, found {dtype}", file, values.name) from None
+    elif dtype == pl.String:
+        text = _blank_to_null(values)
+        parsed = text.cast(pl.Float64, strict=False)
+        bad = text.is_not_null() & parsed.is_null()
+        if bad.any():
+            example = text.filter(bad).head(1).item()
+            shown = example if len(example) <= 60 else example[:57] + "..."
+            raise InputError(f"value {shown!r} is not a number", file, values.name, _bad_rows(bad))
+    else:
+        raise InputError(f"expected numbers, found {dtype}", file, values.name)
+    not_finite = parsed.is_not_null() & ~parsed.is_finite()
+    if not_finite.any():
+        example = parsed.filter(not_finite).head(1).item()
+        raise InputError(
+            f"value {example} is not a finite number", file, values.name, _bad_rows(not_finite)
+        )
+    return parsed.alias(values.name)
+
+
+def at_least(values: pl.Series, minimum: float, file: str) -> pl.Series:
+    """The numbers unchanged; an InputError naming the rows when any is below `minimum`."""
+    below = values < minimum
+    if below.fill_null(False).any():
+        example = values.filter(below).head(1).item()
+        raise InputError(
+            f"value {example:g} is below the minimum {minimum:g}",
+            file,
+            values.name,
+            _bad_rows(below),
+        )
+    return values
+
+
+def _utc(values: pl.Series) -> pl.Series:
+    if isinstance(values.dtype, pl.Datetime):
+        if values.dtype.time_zone is None:
+            values = values.dt.replace_time_zone("UTC")
+        else:
+            values = values.dt.convert_time_zone("UTC")
+        return values.cast(TIMESTAMP_DTYPE)
+    return values.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def to_timestamp(values: pl.Series, file: str) -> pl.Series:
     """Datetime("us", "UTC"): naive values are UTC; other zones are converted; ISO text parsed."""
     dtype = values.dtype
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is None:
-            values = values.dt.replace_time_zone("UTC")
-        else:
-            values = values.dt.convert_time_zone("UTC")
-        return values.cast(TIMESTAMP_DTYPE)
-    if dtype == pl.Date or dtype == pl.Null:
-        return values.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if isinstance(dtype, pl.Datetime) or dtype == pl.Date or dtype == pl.Null:
+        try:
+            return _utc(values)
+        except pl.exceptions.PolarsError:
+            raise InputError(
+                f"cannot read {dtype} values as UTC timestamps", file, values.name
+            ) from None
     if dtype != pl.String:
         raise InputError(f"expected timestamps, found {dtype}", file, values.name)
 
@@ -87,14 +143,20 @@ def to_timestamp(values: pl.Series, file: str) -> pl.Series:
 def to_map(values: pl.Series, file: str) -> pl.Series:
     """List(Struct(key, value)) of text, from a Parquet map, a key/value list or JSON text."""
     dtype = values.dtype
+    entries = None
     if dtype == pl.Null:
-        return values.cast(MAP_DTYPE)
-    if isinstance(dtype, pl.Map):
-        return values.map.entries().cast(MAP_DTYPE).alias(values.name)
-    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
-        fields = [f.name for f in dtype.inner.fields]
-        if fields == ["key", "value"]:
-            return values.cast(MAP_DTYPE)
+        entries = values
+    elif isinstance(dtype, pl.Map):
+        entries = values.map.entries()
+    elif isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        if [f.name for f in dtype.inner.fields] == ["key", "value"]:
+            entries = values
+    if entries is not None:
+        try:
+            return entries.cast(MAP_DTYPE).alias(values.name)
+        except pl.exceptions.PolarsError:
+            message = f"expected a map of text keys and scalar values, found {dtype}"
+            raise InputError(message, file, values.name) from None
     if dtype != pl.String:
         raise InputError(f"expected a map or JSON object text, found {dtype}", file, values.name)
 
@@ -103,6 +165,8 @@ def to_map(values: pl.Series, file: str) -> pl.Series:
         decoded = text.str.json_decode(_TEXT_MAP)
     except pl.exceptions.PolarsError:
         raise _json_error(text, file) from None
+    if (decoded.is_null() & text.is_not_null()).any():  # valid JSON, but not an object
+        raise _json_error(text, file)
     return decoded.map.entries().cast(MAP_DTYPE).alias(values.name)
 
 
@@ -132,10 +196,11 @@ def normalize_column(values: pl.Series, column: Column, file: str) -> pl.Series:
     if column.kind == "timestamp":
         return to_timestamp(values, file)
     if column.kind == "number":
-        return to_number(values, file)
+        numbers = to_number(values, file)
+        return numbers if column.minimum is None else at_least(numbers, column.minimum, file)
     if column.kind == "map":
         return to_map(values, file)
-    return to_string(values)
+    return to_string(values, file)
 
 
 def normalize_frame(
@@ -162,7 +227,7 @@ def normalize_frame(
             out.append(pl.repeat(None, height, dtype=column.dtype, eager=True).alias(name))
         elif column is None:
             values = frame.get_column(name)
-            out.append(to_string(values) if values.dtype == pl.String else values)
+            out.append(to_string(values, file) if values.dtype == pl.String else values)
         else:
             out.append(normalize_column(frame.get_column(name), column, file).alias(name))
     return pl.DataFrame(out)

@@ -6,6 +6,8 @@ A column's *kind* decides how a reader normalises it:
 - `map`: List(Struct({"key": String, "value": String})), from a Parquet map or JSON text;
 - `string`: String, with '' read as null.
 A *required* column missing from a file is an InputError; an optional one reads as null.
+Numbers must be finite (NaN and infinity are an InputError everywhere); a column with a
+*minimum* rejects values below it (usage and reservations cannot be negative; costs can).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Column:
     name: str
     kind: Kind
     required: bool = True
+    minimum: float | None = None
 
     @property
     def dtype(self) -> pl.DataType:
@@ -134,7 +137,8 @@ CUR_COLUMNS: dict[str, Column] = _columns(
     Column("resource_tags", "map"),
     Column("product_region_code", "string", required=False),
     Column("split_line_item_parent_resource_id", "string"),
-    *(Column(name, "number") for name in SPLIT_COLUMNS[1:7]),
+    *(Column(name, "number", minimum=0.0) for name in SPLIT_COLUMNS[1:4]),
+    *(Column(name, "number") for name in SPLIT_COLUMNS[4:7]),
     Column("split_line_item_net_split_cost", "number", required=False),
     Column("split_line_item_net_unused_cost", "number", required=False),
     Column("split_line_item_public_on_demand_split_cost", "number"),
@@ -178,8 +182,8 @@ SPEECH_USAGE_COLUMNS: dict[str, Column] = _columns(
     Column("worker", "string"),
     Column("model", "string"),
     Column("language", "string"),
-    Column("audio_hours", "number"),
-    Column("requests", "number"),
+    Column("audio_hours", "number", minimum=0.0),
+    Column("requests", "number", minimum=0.0),
 )
 LLM_USAGE_COLUMNS: dict[str, Column] = _columns(
     Column("hour", "timestamp"),
@@ -187,9 +191,9 @@ LLM_USAGE_COLUMNS: dict[str, Column] = _columns(
     Column("product", "string"),
     Column("worker", "string"),
     Column("llm_model", "string"),
-    Column("input_tokens", "number"),
-    Column("output_tokens", "number"),
-    Column("requests", "number"),
+    Column("input_tokens", "number", minimum=0.0),
+    Column("output_tokens", "number", minimum=0.0),
+    Column("requests", "number", minimum=0.0),
 )
 USAGE_COLUMNS: dict[str, dict[str, Column]] = {
     "speech": SPEECH_USAGE_COLUMNS,

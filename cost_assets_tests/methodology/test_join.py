@@ -1,0 +1,71 @@
+"""The compute pool's fleet of an instance that hosts tasks of several fleets' workers."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from cost_assets.methodology.charges import CHARGE_COLUMNS
+from cost_assets.methodology.join import compute_pool
+from cost_assets.methodology.tasks import TASK_HOUR_COLUMNS
+
+HOUR = datetime(2026, 11, 2, 5, tzinfo=UTC)
+WORKERS = pl.LazyFrame(
+    {
+        "worker": ["small", "large", "other", "agent"],
+        "fleet": ["f-b", "f-c", "f-a", "f-z"],
+        "is_daemon": [False, False, False, True],
+    }
+)
+
+
+def _pool(tasks: list[tuple[str, str, float]]) -> dict[str, str]:
+    """Fleet per instance: untagged instances, each billed once, hosting (instance, worker,
+    vCPU reserved) tasks."""
+    instances = sorted({i for i, _, _ in tasks})
+    charges = pl.DataFrame(
+        {
+            "hour": [HOUR] * len(instances),
+            "charge_category": "Usage",
+            "service_code": "AmazonEC2",
+            "sku_meter": "USW2-BoxUsage:m5.xlarge",
+            "resource_id": instances,
+            "region": "us-west-2",
+            "effective_cost": 1.0,
+        }
+    )
+    charges = charges.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in CHARGE_COLUMNS if c not in charges.columns
+    )
+    frame = pl.DataFrame(
+        {
+            "hour": [HOUR] * len(tasks),
+            "region": "us-west-2",
+            "instance_id": [i for i, _, _ in tasks],
+            "task_id": [f"t{n}" for n in range(len(tasks))],
+            "worker": [w for _, w, _ in tasks],
+            "vcpu_reserved": [v for _, _, v in tasks],
+            "gb_reserved": 1.0,
+        }
+    )
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c)
+        for c in TASK_HOUR_COLUMNS
+        if c not in frame.columns and c != "cluster"
+    ).with_columns(pl.lit("c").alias("cluster"))
+    pool = compute_pool(charges.lazy(), frame.lazy(), WORKERS).collect()
+    return dict(pool.select("instance_id", "fleet").iter_rows())
+
+
+def test_fleet_of_the_workers_that_reserve_most_not_daemons_then_by_name():
+    assert _pool(
+        [
+            ("i-1", "small", 1.0),
+            ("i-1", "large", 4.0),  # f-c reserves most of i-1
+            ("i-2", "small", 2.0),
+            ("i-2", "other", 2.0),  # a tie: by fleet name, f-a
+            ("i-3", "agent", 8.0),
+            ("i-3", "small", 0.5),  # a daemon never decides while a worker runs
+            ("i-4", "agent", 1.0),  # daemons only: their fleet
+            ("i-5", "stray", 1.0),  # not in the catalog: unknown
+        ]
+    ) == {"i-1": "f-c", "i-2": "f-a", "i-3": "f-b", "i-4": "f-z", "i-5": "unknown"}
