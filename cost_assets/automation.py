@@ -18,13 +18,10 @@ from cost_assets.assets.raw import (
     input_fingerprint,
     read_export_for_day,
 )
-from cost_assets.partitions import today
+from cost_assets.partitions import RESTATEMENT_DAYS, today
 from cost_assets.resources import CostAssetsStorage
 from cost_assets.sources.exports import Delivery, find_delivery
 from cost_assets.sources.storage import SourceStore
-
-# AWS may restate a closed billing period during about two weeks after it ends.
-RESTATEMENT_DAYS = 15
 
 FINGERPRINTED = {"focus": "focus_charges", "cur": "cur_task_hours"}
 
@@ -36,12 +33,6 @@ def open_billing_periods(on: date) -> list[str]:
         last = on.replace(day=1) - timedelta(days=1)
         periods.insert(0, f"{last.year:04d}-{last.month:02d}")
     return periods
-
-
-def is_provisional(day: date, on: date) -> bool:
-    """Whether a day's numbers can still change: its period is open or closed < 15 days ago."""
-    period_end = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return on < period_end + timedelta(days=RESTATEMENT_DAYS)
 
 
 def delivery_token(delivery: Delivery) -> str:
@@ -102,8 +93,13 @@ def _digest(seen: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def build_automation(job: Any) -> tuple[list, list]:
-    """The daily schedule and the restatement sensor for the daily job."""
+def month_of_yesterday(on: date) -> str:
+    """The monthly partition key (first day) of the month that yesterday belongs to."""
+    return (on - timedelta(days=1)).replace(day=1).isoformat()
+
+
+def build_automation(job: Any, monthly_job: Any) -> tuple[list, list]:
+    """The daily and monthly schedules, and the restatement sensor for the daily job."""
     schedule = dg.build_schedule_from_partitioned_job(
         job,
         name="daily_unit_costs_schedule",
@@ -111,6 +107,19 @@ def build_automation(job: Any) -> tuple[list, list]:
         description="Yesterday's partition at 06:00 UTC, once the day's exports have landed.",
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
+
+    @dg.schedule(
+        name="monthly_cogs_schedule",
+        job=monthly_job,
+        cron_schedule="0 8 * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Finance's month to date, rebuilt every morning after the daily run.",
+    )
+    def monthly_cogs_schedule(context: dg.ScheduleEvaluationContext):
+        on = context.scheduled_execution_time.date()
+        month = month_of_yesterday(on)
+        return dg.RunRequest(run_key=f"monthly:{month}:{on.isoformat()}", partition_key=month)
 
     @dg.sensor(
         name="export_restatements",
@@ -132,4 +141,4 @@ def build_automation(job: Any) -> tuple[list, list]:
             context.log.info(f"restated deliveries changed {len(days)} days: {', '.join(days)}")
         context.update_cursor(json.dumps(seen, sort_keys=True))
 
-    return [schedule], [export_restatements]
+    return [schedule, monthly_cogs_schedule], [export_restatements]

@@ -50,7 +50,7 @@ monthly_job = dg.define_asset_job(
     description="Finance's monthly COGS from the stored days of the month.",
 )
 
-schedules, sensors = build_automation(daily_job)
+schedules, sensors = build_automation(daily_job, monthly_job)
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -1,7 +1,7 @@
 """The partitions: UTC days from the first day of billing data, and the months of rollups."""
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -9,6 +9,16 @@ import dagster as dg
 FIRST_DAY = os.environ.get("COST_ASSETS_FIRST_DAY", "2026-10-25")
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="UTC")
+
+
+# AWS may restate a closed billing period during about two weeks after it ends.
+RESTATEMENT_DAYS = 15
+
+
+def is_provisional(day: date, on: date) -> bool:
+    """Whether a day's numbers can still change: its period is open or closed < 15 days ago."""
+    period_end = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return on < period_end + timedelta(days=RESTATEMENT_DAYS)
 
 
 def today() -> date:

@@ -15,7 +15,10 @@ DAYS = ["2026-10-27", "2026-10-28"]
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("warehouse")
-    results = materialize_days(SAMPLE, root, DAYS)
+    with pytest.MonkeyPatch.context() as patch:
+        # October closed on Nov 1 and is final from Nov 16, unless a charge lacks an invoice.
+        patch.setenv("COST_ASSETS_TODAY", "2026-11-20")
+        results = materialize_days(SAMPLE, root, DAYS)
     return root, results
 
 
@@ -33,7 +36,7 @@ def test_fact_table_has_the_contract_columns_and_reconciles(warehouse):
     root, results = warehouse
     for day, result in zip(DAYS, results, strict=True):
         facts = table(root, "unit_costs_hourly", day)
-        assert facts.columns == UNIT_COST_COLUMNS
+        assert facts.columns == [*UNIT_COST_COLUMNS, "provisional"]
         assert facts.schema["hour"] == pl.Datetime("us", "UTC")
         assert facts.schema["cost_usd"] == pl.Float64
         assert facts.select(pl.all().exclude("cost_usd").null_count()).sum_horizontal().item() == 0
@@ -76,3 +79,15 @@ def test_rerunning_a_day_replaces_it(warehouse, tmp_path):
     after = table(root, "unit_costs_hourly", DAYS[0])
     assert after.height == before.height
     assert after["cost_usd"].sum() == pytest.approx(before["cost_usd"].sum(), abs=1e-9)
+
+
+def test_provisional_days_are_flagged(warehouse):
+    """Oct 27 holds a correction delivered with November's not yet invoiced charges; Oct 28
+    is invoiced and its period closed more than 15 days before the pinned today."""
+    root, results = warehouse
+    flags = {d: table(root, "unit_costs_hourly", d)["provisional"].unique().to_list() for d in DAYS}
+    assert flags == {"2026-10-27": [True], "2026-10-28": [False]}
+    meta = results[0].get_asset_materialization_events()
+    facts = [e for e in meta if e.asset_key.to_user_string() == "unit_costs_hourly"][0]
+    reasons = facts.materialization.metadata["provisional_reasons"].value
+    assert reasons == ["charges without an invoice id yet"]

@@ -1,5 +1,7 @@
 """Allocation stages: shared services (layer 2), languages (layer 3) and the fact table."""
 
+from datetime import date, timedelta
+
 import dagster as dg
 import polars as pl
 
@@ -16,7 +18,7 @@ from cost_assets.assets.compute import product_compute_costs, task_costs
 from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
 from cost_assets.methodology import charges as charge_rules
 from cost_assets.methodology import languages, ledger, shared
-from cost_assets.partitions import daily_partitions
+from cost_assets.partitions import daily_partitions, is_provisional, today
 from cost_assets.resources import CostAssetsStorage
 
 LANGUAGE_WINDOW = dg.TimeWindowPartitionMapping(
@@ -173,20 +175,43 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
     )
 
 
+def provisional_reasons(day: date, charges: pl.DataFrame, on: date) -> list[str]:
+    """Why a day's numbers can still change; an empty list means they are final."""
+    reasons = []
+    if is_provisional(day, on):
+        reasons.append("billing period open or closed less than 15 days ago")
+    if charges.height and charges["invoice_id"].null_count():
+        reasons.append("charges without an invoice id yet")
+    return reasons
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="unit_economics",
     kinds={"polars", "parquet"},
     deps=[language_costs, reference_data],
+    # Yesterday's numbers are expected by 09:00 UTC: the schedule runs at 06:00.
+    freshness_policy=dg.FreshnessPolicy.cron(
+        deadline_cron="0 9 * * *", lower_bound_delta=timedelta(hours=3)
+    ),
 )
 def unit_costs_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     """The fact table: amortized dollars per hour, region, product line, model, language, cost
     class and ledger. A day's total equals the FOCUS effective cost apportioned to the day,
-    less the excluded charge categories."""
+    less the excluded charge categories. ``provisional`` is true while AWS can still restate
+    the day (its billing period is open or closed less than 15 days ago, or some of its
+    charges have no invoice yet)."""
     tables = storage.tables()
     reference = load_reference(tables)
     costs = tables.read("language_costs", context.partition_key)
-    frame = ledger.unit_costs(costs.lazy(), reference["product_calendar"]).collect()
+    reasons = provisional_reasons(
+        partition_day(context), tables.read("focus_charges", context.partition_key), today()
+    )
+    frame = (
+        ledger.unit_costs(costs.lazy(), reference["product_calendar"])
+        .with_columns(pl.lit(bool(reasons)).alias("provisional"))
+        .collect()
+    )
     path = tables.write("unit_costs_hourly", context.partition_key, frame)
     usd_in, usd_out = dollars(costs), dollars(frame)
     log_stage(context, costs.height, frame.height, usd_in, usd_out)
@@ -198,6 +223,8 @@ def unit_costs_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStor
             "dollars_by_class": by_column(frame, "cost_class"),
             "dollars_by_ledger": by_column(frame, "ledger"),
             "dollars_by_product": by_column(frame, "product"),
+            "provisional": bool(reasons),
+            "provisional_reasons": dg.MetadataValue.json(reasons),
             "unattributed_dollars": float(
                 frame.filter(pl.col("product") == "unattributed")["cost_usd"].sum()
             ),

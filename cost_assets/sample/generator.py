@@ -14,7 +14,12 @@ from pathlib import Path
 import polars as pl
 
 from cost_assets.sample import billing
-from cost_assets.sample.exports import write_cur_export, write_focus_export, write_usage
+from cost_assets.sample.exports import (
+    ACCOUNT_ID,
+    write_cur_export,
+    write_focus_export,
+    write_usage,
+)
 from cost_assets.sample.fleet import instance_hours, simulate, task_hours
 from cost_assets.sample.reference import write_reference
 
@@ -134,15 +139,26 @@ def build_sample(
     )
 
 
+def _period_end(period: str) -> date:
+    first = date.fromisoformat(f"{period}-01")
+    return (first + timedelta(days=32)).replace(day=1)
+
+
 def write_sample(sample: Sample, out_dir: Path | str) -> list[Path]:
     """Write a built sample as a sources root; returns every file written."""
     root = Path(out_dir)
     for folder in ("focus", "cur", "usage", "reference"):
         shutil.rmtree(root / folder, ignore_errors=True)
     written: list[Path] = []
+    last_day = sample.start + timedelta(days=sample.days - 1)
     for period in sample.periods:
         focus = sample.focus.filter(pl.col("billing_period") == period)
         cur = sample.cur.filter(pl.col("billing_period") == period)
+        # AWS issues a period's invoice early in the next month: until then InvoiceId is empty.
+        if _period_end(period) < last_day:
+            invoice = f"{ACCOUNT_ID}-{period.replace('-', '')}-0001"
+            focus = focus.with_columns(pl.lit(invoice).alias("InvoiceId"))
+            cur = cur.with_columns(pl.lit(invoice).alias("bill_invoice_id"))
         stale = 1 if period == sample.periods[0] else 0
         written += write_focus_export(root, period, focus, stale_chunks=stale)
         written += write_cur_export(root, period, cur)

@@ -8,8 +8,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from cost_assets.automation import is_provisional, open_billing_periods
+from cost_assets.automation import open_billing_periods
 from cost_assets.definitions import defs
+from cost_assets.partitions import is_provisional
 from cost_assets.sample.exports import write_focus_export
 from cost_assets_tests.harness import materialize_days, storage, table
 
@@ -106,3 +107,20 @@ def test_open_periods_and_provisional_days():
     assert is_provisional(date(2026, 10, 27), on=date(2026, 11, 15))
     assert not is_provisional(date(2026, 10, 27), on=date(2026, 11, 16))
     assert is_provisional(date(2026, 11, 30), on=date(2026, 12, 4))
+
+
+def test_schedules_target_yesterday_and_its_month():
+    from datetime import date
+
+    from cost_assets.automation import month_of_yesterday
+
+    daily = defs.resolve_schedule_def("daily_unit_costs_schedule")
+    assert daily.cron_schedule == "0 6 * * *"
+    monthly = defs.resolve_schedule_def("monthly_cogs_schedule")
+    with dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 1, 8, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+    ) as context:
+        request = monthly.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2026-10-01"
+    assert month_of_yesterday(date(2026, 11, 2)) == "2026-11-01"
