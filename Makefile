@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test dev lint format sample clean
+.PHONY: run test dev lint format sample bench clean
 
 $(BIN)/cost-assets: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or set PYTHON=..."; exit 1; }
@@ -34,6 +34,11 @@ lint: $(BIN)/cost-assets
 
 sample: $(BIN)/cost-assets
 	$(BIN)/cost-assets-sample --out sample_exports --start 2026-10-25 --days 14 --scale 1
+
+# One day against the floor (see benchmarks/run.py): SCALE=small|medium|large. Not run in CI.
+SCALE ?= small
+bench: $(BIN)/cost-assets
+	$(BIN)/python benchmarks/run.py --scale $(SCALE)
 
 clean:
 	rm -rf warehouse .dagster_home

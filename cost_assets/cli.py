@@ -56,6 +56,7 @@ def run(days: list[str] | None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    from cost_assets.assets.report import report_location
     from cost_assets.definitions import defs
     from cost_assets.report.summary import render_summary
     from cost_assets.resources import storage_from_environment
@@ -97,9 +98,18 @@ def run(days: list[str] | None) -> int:
         print(f"finance_monthly_cogs {month[:7]}: {'equals its days' if passed else 'FAILED'}")
         if not passed:
             failed.append(month)
+    report = None
     if ok_days:
+        result = defs.resolve_job_def("report").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        if result.success:
+            report = report_location(storage.tables())
+        else:
+            print("cost_report: FAILED")
+            failed.append("report")
         print()
-        print(render_summary(storage.tables(), ok_days, reconciliation))
+        print(render_summary(storage.tables(), ok_days, reconciliation, report))
     return 1 if failed else 0
 
 

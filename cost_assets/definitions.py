@@ -10,7 +10,16 @@ alone mixes daily and monthly partitions, which one run cannot take) and
 
 import dagster as dg
 
-from cost_assets.assets import allocation, compute, marts, raw
+from cost_assets.assets import (
+    allocation,
+    annotations,
+    compute,
+    marts,
+    raw,
+    report,
+    trajectories,
+    variance,
+)
 from cost_assets.automation import build_automation
 from cost_assets.checks import CHECKS
 from cost_assets.marts_checks import MART_CHECKS
@@ -31,13 +40,22 @@ ASSETS = [
     marts.worker_costs_daily,
     marts.unit_cost_rates,
     marts.finance_monthly_cogs,
+    annotations.annotations,
+    variance.unit_cost_variance_daily,
+    variance.unit_cost_variance_monthly,
+    trajectories.worker_trajectories,
+    report.cost_report,
 ]
 
-MONTHLY_ASSETS = dg.AssetSelection.assets(marts.finance_monthly_cogs)
+MONTHLY_ASSETS = dg.AssetSelection.assets(
+    marts.finance_monthly_cogs, variance.unit_cost_variance_monthly
+)
+# The report reads every stored day: it runs once after the days, not in each day's run.
+REPORT_ASSETS = dg.AssetSelection.assets(report.cost_report)
 
 daily_job = dg.define_asset_job(
     "daily_unit_costs",
-    selection=dg.AssetSelection.all() - MONTHLY_ASSETS,
+    selection=dg.AssetSelection.all() - MONTHLY_ASSETS - REPORT_ASSETS,
     partitions_def=daily_partitions,
     description="Every stage of one UTC day, from the exports to unit_costs_hourly and the "
     "daily consumer tables.",
@@ -47,15 +65,23 @@ monthly_job = dg.define_asset_job(
     "monthly_cogs",
     selection=MONTHLY_ASSETS,
     partitions_def=monthly_partitions,
-    description="Finance's monthly COGS from the stored days of the month.",
+    description="Finance's monthly COGS from the stored days of the month, and the month's "
+    "unit-cost variance against the month before.",
+)
+
+report_job = dg.define_asset_job(
+    "report",
+    selection=REPORT_ASSETS,
+    description="The charts and the static HTML report (<warehouse>/report/index.html) of the "
+    "stored days.",
 )
 
 schedules, sensors = build_automation(daily_job, monthly_job)
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=CHECKS + MART_CHECKS,
-    jobs=[daily_job, monthly_job],
+    asset_checks=CHECKS + MART_CHECKS + variance.VARIANCE_CHECKS + trajectories.TRAJECTORY_CHECKS,
+    jobs=[daily_job, monthly_job, report_job],
     schedules=schedules,
     sensors=sensors,
     resources={"storage": storage_from_environment()},

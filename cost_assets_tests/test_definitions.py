@@ -19,7 +19,13 @@ STAGES = [
     "worker_costs_daily",
     "unit_cost_rates",
     "finance_monthly_cogs",
+    "annotations",
+    "unit_cost_variance_daily",
+    "unit_cost_variance_monthly",
+    "worker_trajectories",
+    "cost_report",
 ]
+MONTHLY = {"finance_monthly_cogs", "unit_cost_variance_monthly"}
 
 
 def test_definitions_load():
@@ -32,8 +38,10 @@ def test_definitions_load():
 def test_daily_job_holds_the_daily_assets_and_the_monthly_job_the_month():
     daily = defs.resolve_job_def("daily_unit_costs").asset_layer.selected_asset_keys
     monthly = defs.resolve_job_def("monthly_cogs").asset_layer.selected_asset_keys
-    assert {k.to_user_string() for k in daily} == set(STAGES) - {"finance_monthly_cogs"}
-    assert {k.to_user_string() for k in monthly} == {"finance_monthly_cogs"}
+    report = defs.resolve_job_def("report").asset_layer.selected_asset_keys
+    assert {k.to_user_string() for k in daily} == set(STAGES) - MONTHLY - {"cost_report"}
+    assert {k.to_user_string() for k in monthly} == MONTHLY
+    assert {k.to_user_string() for k in report} == {"cost_report"}
 
 
 def test_every_money_stage_has_a_blocking_conservation_check():
@@ -43,5 +51,12 @@ def test_every_money_stage_has_a_blocking_conservation_check():
         for key in graph.asset_check_keys
         if graph.get_check_spec(key).blocking
     }
-    money = set(STAGES) - {"reference_data", "cur_task_hours", "cur_instances", "usage_hourly"}
+    money = set(STAGES) - {
+        "reference_data",
+        "cur_task_hours",
+        "cur_instances",
+        "usage_hourly",
+        "annotations",
+        "cost_report",
+    }
     assert money <= blocking

@@ -27,7 +27,7 @@ def test_every_check_passes_for_every_day(warehouse):
     for day, result in zip(DAYS, results, strict=True):
         assert result.success, day
         checks = check_results(result)
-        assert len(checks) == 10
+        assert len(checks) == 13  # with the variance and the two trajectory checks
         failed = [name for name, e in checks.items() if not e.passed]
         assert failed == [], (day, failed)
 

@@ -13,8 +13,9 @@ from cost_assets.assets.common import (
     trailing_days,
 )
 from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
-from cost_assets.methodology import capacity, gpu, join, workers
+from cost_assets.methodology import capacity, join, workers
 from cost_assets.partitions import daily_partitions
+from cost_assets.pipeline import task_cost_tables
 from cost_assets.resources import CostAssetsStorage
 
 # The windows drawn in the asset graph; the settings decide the days actually read.
@@ -43,22 +44,7 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     charges = tables.read("focus_charges", day).lazy()
     tasks = tables.read("cur_task_hours", day).lazy()
     instances = tables.read("cur_instances", day).lazy()
-    weights = gpu.gpu_weights(
-        reference["instance_types"].collect(),
-        settings["gpu_weighting"],
-        settings["gpu_reference_family"],
-    )
-
-    frame = join.task_costs(
-        charges,
-        tasks,
-        instances,
-        reference["workers"],
-        reference["instance_types"],
-        weights.lazy(),
-    ).collect()
-    pool = join.compute_pool(charges, tasks, reference["workers"]).collect()
-    orphans = join.orphan_tasks(tasks, pool.lazy()).collect()
+    frame, pool, orphans, weights = task_cost_tables(charges, tasks, instances, reference)
     path = tables.write("task_costs", day, frame)
 
     costed = frame.with_columns(

@@ -15,11 +15,23 @@ from cost_assets.assets.common import (
     table_metadata,
 )
 from cost_assets.methodology import charges as charge_rules
-from cost_assets.methodology import tasks as task_rules
 from cost_assets.partitions import daily_partitions
+from cost_assets.pipeline import (
+    USAGE_COLUMNS,
+    combine_usage,
+    cur_rows_for_day,
+    cur_tables,
+    focus_rows_for_day,
+    hourly_charges,
+)
 from cost_assets.resources import CostAssetsStorage
 from cost_assets.sources import oddities
-from cost_assets.sources.exports import Delivery, find_delivery, read_export
+from cost_assets.sources.exports import (
+    LATER_PERIODS_READ,
+    Delivery,
+    billing_periods_for,
+    read_export_for_day,
+)
 from cost_assets.sources.fingerprint import fingerprint
 from cost_assets.sources.reference import load_reference as load_reference_files
 from cost_assets.sources.storage import SourceStore
@@ -28,34 +40,18 @@ from cost_assets.sources.usage import read_usage
 # The column that names each export row's file while a raw asset counts oddities.
 SOURCE_FILE = "__source_file__"
 
-# Restatements and corrections for a day can arrive in the two billing periods after its own.
-LATER_PERIODS_READ = 2
-
 RAW_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
-
-def billing_periods_for(day: date) -> list[str]:
-    """The billing periods whose deliveries may hold charges of ``day``: its own, then later."""
-    periods = []
-    year, month = day.year, day.month
-    for _ in range(LATER_PERIODS_READ + 1):
-        periods.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return periods
-
-
-def read_export_for_day(
-    store: SourceStore, kind: str, day: date, source_column: str | None = None
-) -> tuple[pl.DataFrame | None, list[Delivery]]:
-    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries.
-
-    With ``source_column``, each row also names the file it came from (see ``read_export``).
-    """
-    deliveries = [
-        d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
-    ]
-    frames = [read_export(store, d, source_column=source_column) for d in deliveries]
-    return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
+# Re-exported for the automation module and the tests.
+__all__ = [
+    "LATER_PERIODS_READ",
+    "USAGE_COLUMNS",
+    "billing_periods_for",
+    "combine_usage",
+    "cur_rows_for_day",
+    "focus_rows_for_day",
+    "read_export_for_day",
+]
 
 
 def file_oddities(
@@ -85,22 +81,19 @@ def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:
     return None if rows is None else rows.drop(SOURCE_FILE)
 
 
-def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
-    """The export rows whose charge period touches ``day``: what the day is computed from."""
-    return None if focus is None else focus.filter(charge_rules.overlaps_day(day))
-
-
-def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
-    """The CUR rows whose usage starts on ``day``."""
-    if cur is None:
-        return None
-    start, end = charge_rules.day_bounds(day)
-    usage_start = pl.col("line_item_usage_start_date")
-    return cur.filter((usage_start >= start) & (usage_start < end))
-
-
 def input_fingerprint(rows: pl.DataFrame | None) -> str:
     return fingerprint(rows if rows is not None else pl.DataFrame())
+
+
+# What the reconciliation formula reads: BillingPeriodStart too, so that the same rows are
+# rejected as when the day's charges are read.
+DAY_TOTAL_COLUMNS = [
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "EffectiveCost",
+]
 
 
 def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[str, float]:
@@ -109,7 +102,7 @@ def focus_day_total(store: SourceStore, day: date, excluded: list[str]) -> dict[
     This is computed without the hourly table, so that the final check ties the fact table
     back to the bill independently of every stage in between.
     """
-    focus, _ = read_export_for_day(store, "focus", day)
+    focus, _ = read_export_for_day(store, "focus", day, columns=DAY_TOTAL_COLUMNS)
     if focus is None:
         return {"apportioned": 0.0, "excluded": 0.0}
     day_cost = focus.select(
@@ -183,15 +176,7 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
                 f"(effective cost {reach['effective_cost']:,.6f}) are dated more than "
                 f"{LATER_PERIODS_READ} billing periods back: no day partition reads them"
             )
-    if focus is None:
-        frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
-        frame = frame.with_columns(
-            pl.col("hour").cast(pl.Datetime("us", "UTC")), pl.col("effective_cost").cast(pl.Float64)
-        )
-    else:
-        frame = charge_rules.hourly_charges(
-            focus.lazy(), day, settings["product_tag_key"], settings["fleet_tag_key"]
-        ).collect()
+    frame = hourly_charges(focus, day, settings)
     path = storage.tables().write("focus_charges", context.partition_key, frame)
     usd = dollars(frame, "effective_cost")
     log_stage(context, 0 if focus is None else focus.height, frame.height, usd, usd)
@@ -245,15 +230,7 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     counted = file_oddities(read, with_source, deliveries)
     cur = _without_source(with_source)
     tables = storage.tables()
-    if cur is None:
-        tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
-        instances = pl.DataFrame(schema={c: pl.String for c in task_rules.INSTANCE_COLUMNS})
-        artefacts = 0
-    else:
-        lazy = cur.lazy()
-        tasks = task_rules.task_hours(lazy, day).collect()
-        instances = task_rules.instances(lazy, day, settings["fleet_tag_key"]).collect()
-        artefacts = task_rules.empty_parent_artefacts(lazy, day).select(pl.len()).collect().item()
+    tasks, instances, artefacts = cur_tables(cur, day, settings)
     delivery_metadata = [d.describe() for d in deliveries]
     over = oddities.over_capacity(tasks, instances)
     catalog = tables.read(REFERENCE, "workers").get_column("worker")
@@ -285,52 +262,6 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         asset_key="cur_instances",
         metadata={**table_metadata(instances, instance_path), "deliveries": delivery_metadata},
     )
-
-
-USAGE_COLUMNS = [
-    "hour",
-    "region",
-    "product",
-    "worker",
-    "model",
-    "language",
-    "audio_hours",
-    "requests",
-    "tokens",
-    "kind",
-]
-
-
-def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
-    """Speech and LLM usage in one table; LLM tokens are input plus output tokens."""
-    speech_rows = speech.select(
-        "hour",
-        "region",
-        "product",
-        "worker",
-        "model",
-        "language",
-        pl.col("audio_hours").cast(pl.Float64).fill_null(0.0),
-        pl.col("requests").cast(pl.Float64).fill_null(0.0),
-        pl.lit(0.0).alias("tokens"),
-        pl.lit("speech").alias("kind"),
-    )
-    llm_rows = llm.select(
-        "hour",
-        "region",
-        "product",
-        "worker",
-        pl.col("llm_model").alias("model"),
-        pl.lit(None, dtype=pl.String).alias("language"),
-        pl.lit(0.0).alias("audio_hours"),
-        pl.col("requests").cast(pl.Float64).fill_null(0.0),
-        (
-            pl.col("input_tokens").cast(pl.Float64).fill_null(0.0)
-            + pl.col("output_tokens").cast(pl.Float64).fill_null(0.0)
-        ).alias("tokens"),
-        pl.lit("llm").alias("kind"),
-    )
-    return pl.concat([speech_rows, llm_rows], how="vertical_relaxed").select(USAGE_COLUMNS)
 
 
 @dg.asset(

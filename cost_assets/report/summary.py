@@ -33,7 +33,13 @@ def unit_rates(costs: pl.DataFrame, usage: pl.DataFrame, calendar: pl.DataFrame)
     )
 
 
-def render_summary(tables: Warehouse, days: list[str], reconciliation: dict[str, str]) -> str:
+def render_summary(
+    tables: Warehouse,
+    days: list[str],
+    reconciliation: dict[str, str],
+    report: str | None = None,
+) -> str:
+    """The summary of ``days``; with ``report``, the path of the HTML report is its last line."""
     costs = _all_days(tables, "unit_costs_hourly", days)
     usage = _all_days(tables, "usage_hourly", days)
     calendar = tables.read("reference_data", "product_calendar")
@@ -71,4 +77,6 @@ def render_summary(tables: Warehouse, days: list[str], reconciliation: dict[str,
     lines += ["", "Reconciliation to the FOCUS export, per day"]
     for day in days:
         lines.append(f"  {day}  {reconciliation.get(day, 'not checked')}")
+    if report:
+        lines += ["", f"Report: {report}"]
     return "\n".join(lines)

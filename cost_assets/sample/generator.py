@@ -139,6 +139,18 @@ def build_sample(
     )
 
 
+# Notes for the charts and the variance tables: the sample's launch and migration.
+SAMPLE_ANNOTATIONS = pl.DataFrame(
+    {
+        "date": ["2026-11-01", "2026-11-02"],
+        "worker": [None, "asr-batch"],
+        "model": ["asr-fast-v4", None],
+        "note": ["asr-fast-v4 GA: traffic moves from v3 to v4", "Japanese launched on asr-batch"],
+    },
+    schema={"date": pl.String, "worker": pl.String, "model": pl.String, "note": pl.String},
+)
+
+
 def _period_end(period: str) -> date:
     first = date.fromisoformat(f"{period}-01")
     return (first + timedelta(days=32)).replace(day=1)
@@ -169,6 +181,9 @@ def write_sample(sample: Sample, out_dir: Path | str) -> list[Path]:
         written.append(write_usage(root, "speech", day, sample.speech.filter(in_day)))
         written.append(write_usage(root, "llm", day, sample.llm.filter(in_day)))
     written += write_reference(root)
+    annotations = root / "reference" / "annotations.csv"
+    SAMPLE_ANNOTATIONS.write_csv(annotations)
+    written.append(annotations)
     return written
 
 

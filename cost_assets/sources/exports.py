@@ -16,13 +16,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import polars as pl
 
 from cost_assets.errors import InputError
-from cost_assets.sources.files import file_columns, read_columns, read_file_bytes
+from cost_assets.sources.files import file_columns, read_columns, read_file_source
 from cost_assets.sources.normalize import FIRST_ROWS, normalize_frame, to_map
 from cost_assets.sources.schemas import (
     EXPORT_COLUMNS,
@@ -286,7 +286,7 @@ def read_export_file(
 ) -> pl.DataFrame:
     """One data file (Parquet or gzip CSV) as a normalised frame of `columns`."""
     uri = store.uri(obj.key)
-    data = read_file_bytes(store, obj.key)
+    data = read_file_source(store, obj.key)
     fmt, present = file_columns(data, uri)
 
     # Canonical names: exact match first, else a case-insensitive one.
@@ -404,3 +404,69 @@ def normalize_resource_id(expr: pl.Expr) -> pl.Expr:
     text = expr.str.strip_chars()
     bare = text.str.extract(_EC2_ARN, 1)
     return pl.when(text == "").then(None).otherwise(pl.coalesce(bare, text))
+
+
+# The deliveries of one day ----------------------------------------------------------------
+
+# Restatements and corrections for a day can arrive in the two billing periods after its own.
+LATER_PERIODS_READ = 2
+
+
+def billing_periods_for(day: date) -> list[str]:
+    """The billing periods whose deliveries may hold charges of ``day``: its own, then later."""
+    periods = []
+    year, month = day.year, day.month
+    for _ in range(LATER_PERIODS_READ + 1):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def read_export_for_day(
+    store: SourceStore,
+    kind: ExportKind,
+    day: date,
+    source_column: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> tuple[pl.DataFrame | None, list[Delivery]]:
+    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries.
+
+    With ``source_column``, each row also names the file it came from; ``columns`` defaults to
+    what the pipeline uses (see ``read_export``).
+    """
+    deliveries = [
+        d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
+    ]
+    frames = [read_export(store, d, columns, source_column) for d in deliveries]
+    return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
+
+
+def _instant(moment: datetime, dtype: pl.DataType) -> pl.Expr:
+    """``moment`` (UTC) as a literal of a file's own timestamp dtype, so that a comparison
+    with the raw column reaches the Parquet row-group statistics without a cast."""
+    if dtype.time_zone is None:  # type: ignore[attr-defined]
+        moment = moment.replace(tzinfo=None)
+    return pl.lit(moment).cast(dtype)
+
+
+def day_rows(kind: ExportKind, day: date, schema: pl.Schema) -> pl.Expr | None:
+    """A predicate on a file's raw columns that keeps at least the rows a day uses: FOCUS rows
+    whose charge period touches the day, CUR rows whose usage starts on it. None when the
+    columns are not timestamps (CSV text), which then cannot be filtered before decoding."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    names = (
+        ("ChargePeriodStart", "ChargePeriodEnd")
+        if kind == "focus"
+        else ("line_item_usage_start_date",)
+    )
+    dtypes = [schema.get(n) for n in names]
+    if not all(isinstance(d, pl.Datetime) for d in dtypes):
+        return None
+    if kind == "cur":
+        usage_start = pl.col(names[0])
+        return (usage_start >= _instant(start, dtypes[0])) & (
+            usage_start < _instant(end, dtypes[0])
+        )
+    charge_start, charge_end = pl.col(names[0]), pl.col(names[1])
+    return (charge_start < _instant(end, dtypes[0])) & (charge_end >= _instant(start, dtypes[1]))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import gzip
 import io
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from cost_assets.errors import InputError
-from cost_assets.sources.storage import SourceStore
+from cost_assets.sources.storage import LocalStore, SourceStore
 
 FileFormat = Literal["parquet", "csv"]
+# A file's content, or the local path of a Parquet file (read in place, without a copy).
+Source = bytes | Path
 
 
 def read_file_bytes(store: SourceStore, key: str) -> bytes:
@@ -26,21 +29,39 @@ def read_file_bytes(store: SourceStore, key: str) -> bytes:
     return data
 
 
-def file_columns(data: bytes, uri: str) -> tuple[FileFormat, list[str]]:
+def read_file_source(store: SourceStore, key: str) -> Source:
+    """A local Parquet file's path (Parquet reads only the columns it needs from it), else the
+    file's content as ``read_file_bytes`` gives it."""
+    if isinstance(store, LocalStore):
+        path = store.path / key.strip("/")
+        try:
+            with path.open("rb") as handle:
+                if handle.read(4) == b"PAR1":
+                    return path
+        except OSError:
+            pass  # read_file_bytes names the problem
+    return read_file_bytes(store, key)
+
+
+def _open(data: Source) -> Path | io.BytesIO:
+    return data if isinstance(data, Path) else io.BytesIO(data)
+
+
+def file_columns(data: Source, uri: str) -> tuple[FileFormat, list[str]]:
     """The format of a file's (gunzipped) bytes, told by its magic number, and its columns."""
     try:
-        if data[:4] == b"PAR1":
-            return "parquet", pq.ParquetFile(io.BytesIO(data)).schema_arrow.names
+        if isinstance(data, Path) or data[:4] == b"PAR1":
+            return "parquet", pq.ParquetFile(_open(data)).schema_arrow.names
         return "csv", pl.read_csv(io.BytesIO(data), n_rows=0, infer_schema=False).columns
     except Exception as exc:  # pyarrow and polars raise many types for a corrupt file
         raise InputError(f"cannot read file header ({type(exc).__name__})", file=uri) from None
 
 
-def read_columns(data: bytes, fmt: FileFormat, columns: list[str], uri: str) -> pl.DataFrame:
+def read_columns(data: Source, fmt: FileFormat, columns: list[str], uri: str) -> pl.DataFrame:
     """Only the named columns of a file; CSV cells are read as text, Parquet keeps its types."""
     try:
         if fmt == "parquet":
-            return pl.read_parquet(io.BytesIO(data), columns=columns, hive_partitioning=False)
-        return pl.read_csv(io.BytesIO(data), columns=columns, infer_schema=False)
+            return pl.read_parquet(_open(data), columns=columns, hive_partitioning=False)
+        return pl.read_csv(_open(data), columns=columns, infer_schema=False)
     except Exception as exc:  # pyarrow and polars raise many types for a corrupt file
         raise InputError(f"cannot read {fmt} file ({type(exc).__name__})", file=uri) from None

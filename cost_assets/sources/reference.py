@@ -23,6 +23,10 @@ TIERS = ("requests", "containers", "fixed", "fallback", "llm_tokens", "tag")
 WORKER_UNITS = ("audio_hours", "requests", "tokens")
 PRODUCT_UNITS = ("audio_hours", "tokens")
 GPU_WEIGHTINGS = ("empirical", "aws_fixed")
+ANNOTATIONS_FILE = "annotations.csv"
+NO_ANNOTATIONS = pl.DataFrame(
+    schema={"date": pl.Date, "worker": pl.String, "model": pl.String, "note": pl.String}
+)
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
@@ -38,6 +42,10 @@ class Settings:
     excluded_charge_categories: tuple[str, ...] = ("Tax",)
     usage_window_days: int = 7
     language_window_days: int = 28
+    # Worker trajectories: a worker is flagged when its cost per unit grew by more than
+    # cost_growth_threshold (0.10 = 10 %) between the ends of the trailing window.
+    trajectory_window_days: int = 7
+    cost_growth_threshold: float = 0.10
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (lists, not tuples), for metadata and one-row tables."""
@@ -57,6 +65,8 @@ class Reference:
     - product_lines: per product: intensity_weight (requests tier) and fixed_split.
     - shared_services: per FOCUS x_ServiceCode: the tier that spreads its cost.
     - instance_types: per EC2 instance type: vcpu, memory_gib, gpus, on_demand_usd_per_hour.
+    - annotations (optional file): dated notes on a worker, a model, or (both empty) on
+      everything: migrations, launches, commitments, shown on the charts and the variance.
     """
 
     workers: pl.DataFrame
@@ -65,6 +75,7 @@ class Reference:
     product_lines: pl.DataFrame
     shared_services: pl.DataFrame
     instance_types: pl.DataFrame
+    annotations: pl.DataFrame = field(default_factory=lambda: NO_ANNOTATIONS)
     settings: Settings = field(default_factory=Settings)
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -228,6 +239,10 @@ def _settings(store: SourceStore) -> Settings:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError("value must be a list of strings", file, f.name)
             value = tuple(value)
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InputError("value must be a number >= 0", file, f.name)
+            value = float(value)
         elif isinstance(default, int):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError("value must be a whole number >= 1", file, f.name)
@@ -241,6 +256,18 @@ def _settings(store: SourceStore) -> Settings:
     return settings
 
 
+def _annotations(store: SourceStore, workers: _Table, models: pl.Series) -> pl.DataFrame:
+    """The optional annotations: one dated note per row on a worker, a model or everything."""
+    if not store.exists(f"{REFERENCE_FOLDER}/{ANNOTATIONS_FILE}"):
+        return NO_ANNOTATIONS
+    table = _Table(store, ANNOTATIONS_FILE, ["date", "worker", "model", "note"])
+    table.required("note")
+    table.date("date")
+    table.known("worker", workers.frame.get_column("worker"), "workers.csv")
+    table.known("model", models, "product_calendar.csv or worker_configs.csv")
+    return table.frame.select(NO_ANNOTATIONS.columns).cast(NO_ANNOTATIONS.schema).sort("date")
+
+
 def load_reference(store: SourceStore) -> Reference:
     """Read and validate every reference file; the first problem found is an InputError."""
     workers = _workers(store)
@@ -250,11 +277,16 @@ def load_reference(store: SourceStore) -> Reference:
     shared_services = _shared_services(store)
     instance_types = _instance_types(store)
     settings = _settings(store)
+    models = pl.concat(
+        [worker_configs.frame.get_column("model"), product_calendar.frame.get_column("model")]
+    )
+    annotations = _annotations(store, workers, models)
 
     tables = [workers, worker_configs, product_calendar, product_lines]
     tables += [shared_services, instance_types]
     versions = {}
-    for key in [t.key for t in tables] + [f"{REFERENCE_FOLDER}/settings.yaml"]:
+    optional = [f"{REFERENCE_FOLDER}/{n}" for n in ("settings.yaml", ANNOTATIONS_FILE)]
+    for key in [t.key for t in tables] + optional:
         info = store.info(key)
         if info is not None:
             versions[key.rsplit("/", 1)[-1]] = info.version
@@ -265,6 +297,7 @@ def load_reference(store: SourceStore) -> Reference:
         product_lines=product_lines.frame,
         shared_services=shared_services.frame,
         instance_types=instance_types.frame,
+        annotations=annotations,
         settings=settings,
         versions=versions,
     )

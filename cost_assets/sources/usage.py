@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from cost_assets.sources.files import file_columns, read_columns, read_file_bytes
+from cost_assets.sources.files import file_columns, read_columns, read_file_source
 from cost_assets.sources.normalize import normalize_frame
 from cost_assets.sources.schemas import USAGE_COLUMNS, empty_frame
 from cost_assets.sources.storage import SourceStore
@@ -51,7 +51,7 @@ def read_usage(
     frames = []
     for obj in files:
         uri = store.uri(obj.key)
-        data = read_file_bytes(store, obj.key)
+        data = read_file_source(store, obj.key)
         fmt, present = file_columns(data, uri)
         wanted = [c for c in columns if c in present]
         raw = read_columns(data, fmt, wanted or present[:1], uri)

@@ -1,0 +1,244 @@
+"""One day of the whole computation without Dagster: the stages chained in memory.
+
+The assets and ``compute_day`` call the same stage functions below (the raw and compute
+stages) and the same methodology functions (the allocation stages), so the only difference
+between a Dagster run and ``compute_day`` is orchestration: no warehouse writes or reads, no
+checks, no metadata. It exists to measure that difference (``benchmarks/run.py``) and to
+profile the methodology on its own.
+
+Trailing windows (7 days of task costs and usage in layer 1, 28 days of usage in layer 3, 30
+days of facts in the rates) are the day alone here: ``compute_day`` keeps nothing between
+days, so its dollars per stage equal a Dagster run's only for the first day of a warehouse.
+Each stage still conserves money, and the day's total is the same.
+"""
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from cost_assets.methodology import capacity, gpu, join, languages, ledger, rollups, shared, workers
+from cost_assets.methodology import charges as charge_rules
+from cost_assets.methodology import tasks as task_rules
+from cost_assets.sources.exports import read_export_for_day
+from cost_assets.sources.reference import load_reference
+from cost_assets.sources.storage import open_store
+from cost_assets.sources.usage import read_usage
+
+USAGE_COLUMNS = [
+    "hour",
+    "region",
+    "product",
+    "worker",
+    "model",
+    "language",
+    "audio_hours",
+    "requests",
+    "tokens",
+    "kind",
+]
+
+
+# Raw stages --------------------------------------------------------------------------------
+
+
+def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
+    """The export rows whose charge period touches ``day``: what the day is computed from."""
+    return None if focus is None else focus.filter(charge_rules.overlaps_day(day))
+
+
+def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
+    """The CUR rows whose usage starts on ``day``."""
+    if cur is None:
+        return None
+    start, end = charge_rules.day_bounds(day)
+    usage_start = pl.col("line_item_usage_start_date")
+    return cur.filter((usage_start >= start) & (usage_start < end))
+
+
+def hourly_charges(focus: pl.DataFrame | None, day: date, settings: dict) -> pl.DataFrame:
+    """The focus_charges table of ``day`` from the day's FOCUS export rows (None: no export)."""
+    if focus is None:
+        frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
+        return frame.with_columns(
+            pl.col("hour").cast(pl.Datetime("us", "UTC")), pl.col("effective_cost").cast(pl.Float64)
+        )
+    return charge_rules.hourly_charges(
+        focus.lazy(), day, settings["product_tag_key"], settings["fleet_tag_key"]
+    ).collect()
+
+
+def cur_tables(
+    cur: pl.DataFrame | None, day: date, settings: dict
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The cur_task_hours and cur_instances tables of ``day`` from its CUR export rows, and
+    how many empty-parent artefact rows were ignored."""
+    if cur is None:
+        tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
+        instances = pl.DataFrame(schema={c: pl.String for c in task_rules.INSTANCE_COLUMNS})
+        return tasks, instances, 0
+    lazy = cur.lazy()
+    tasks, instances, artefacts = pl.collect_all(
+        [
+            task_rules.task_hours(lazy, day),
+            task_rules.instances(lazy, day, settings["fleet_tag_key"]),
+            task_rules.empty_parent_artefacts(lazy, day).select(pl.len()),
+        ]
+    )
+    return tasks, instances, artefacts.item()
+
+
+def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
+    """Speech and LLM usage in one table; LLM tokens are input plus output tokens."""
+    speech_rows = speech.select(
+        "hour",
+        "region",
+        "product",
+        "worker",
+        "model",
+        "language",
+        pl.col("audio_hours").cast(pl.Float64).fill_null(0.0),
+        pl.col("requests").cast(pl.Float64).fill_null(0.0),
+        pl.lit(0.0).alias("tokens"),
+        pl.lit("speech").alias("kind"),
+    )
+    llm_rows = llm.select(
+        "hour",
+        "region",
+        "product",
+        "worker",
+        pl.col("llm_model").alias("model"),
+        pl.lit(None, dtype=pl.String).alias("language"),
+        pl.lit(0.0).alias("audio_hours"),
+        pl.col("requests").cast(pl.Float64).fill_null(0.0),
+        (
+            pl.col("input_tokens").cast(pl.Float64).fill_null(0.0)
+            + pl.col("output_tokens").cast(pl.Float64).fill_null(0.0)
+        ).alias("tokens"),
+        pl.lit("llm").alias("kind"),
+    )
+    return pl.concat([speech_rows, llm_rows], how="vertical_relaxed").select(USAGE_COLUMNS)
+
+
+# Compute stages ----------------------------------------------------------------------------
+
+
+def task_cost_tables(
+    charges: pl.LazyFrame,
+    tasks: pl.LazyFrame,
+    instances: pl.LazyFrame,
+    reference: dict[str, Any],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The task_costs table, the compute pool it split, the orphan task-hours (no FOCUS
+    instance-hour) and the GPU weights used."""
+    settings = reference["settings"]
+    weights = gpu.gpu_weights(
+        reference["instance_types"].collect(),
+        settings["gpu_weighting"],
+        settings["gpu_reference_family"],
+    )
+    frame = join.task_costs(
+        charges,
+        tasks,
+        instances,
+        reference["workers"],
+        reference["instance_types"],
+        weights.lazy(),
+    )
+    pool = join.compute_pool(charges, tasks, reference["workers"])
+    frame, pool = pl.collect_all([frame, pool])
+    orphans = join.orphan_tasks(tasks, pool.lazy()).collect()
+    return frame, pool, orphans, weights
+
+
+def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.LazyFrame:
+    return task_costs_frame.lazy().select("hour", "instance_id").unique()
+
+
+def cost_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select("hour", "region", "product", "model", "language", "cost_class", "cost_usd")
+
+
+# The day -----------------------------------------------------------------------------------
+
+
+def reference_frames(sources: str) -> dict[str, Any]:
+    """The reference tables as lazy frames and the settings dict, as the assets see them."""
+    reference = load_reference(open_store(sources))
+    frames: dict[str, Any] = {
+        name: getattr(reference, name).lazy()
+        for name in (
+            "workers",
+            "worker_configs",
+            "product_calendar",
+            "product_lines",
+            "shared_services",
+            "instance_types",
+        )
+    }
+    frames["settings"] = reference.settings.as_dict()
+    return frames
+
+
+def compute_day(sources: str, day: date) -> int:
+    """Every stage of ``day`` from the exports to the daily consumer tables, in memory.
+
+    Returns the rows in: the day's FOCUS and CUR export rows.
+    """
+    store = open_store(sources)
+    reference = reference_frames(sources)
+    settings = reference["settings"]
+
+    # Raw: the day's export rows, its hourly charges, task-hours, instances and usage.
+    focus_read, _ = read_export_for_day(store, "focus", day)
+    cur_read, _ = read_export_for_day(store, "cur", day)
+    focus = focus_rows_for_day(focus_read, day)
+    cur = cur_rows_for_day(cur_read, day)
+    rows_in = (0 if focus is None else focus.height) + (0 if cur is None else cur.height)
+    charges = hourly_charges(focus, day, settings)
+    tasks, instances, _ = cur_tables(cur, day, settings)
+    speech, _ = read_usage(store, "speech", day)
+    llm, _ = read_usage(store, "llm", day)
+    usage = combine_usage(speech, llm)
+    del focus, cur, focus_read, cur_read
+
+    # Compute: the join, capacity classes, layer 1 (trailing windows: the day alone).
+    task_costs, _, _, _ = task_cost_tables(
+        charges.lazy(), tasks.lazy(), instances.lazy(), reference
+    )
+    worker_costs = capacity.worker_costs(
+        task_costs.lazy(), task_costs.lazy(), reference["workers"]
+    ).collect()
+    compute = workers.product_costs(
+        worker_costs.lazy(),
+        usage.lazy(),
+        usage.lazy(),
+        reference["workers"],
+        reference["worker_configs"],
+    ).collect()
+
+    # Allocation: layer 2, layer 3, the fact table.
+    allocated, _ = shared.shared_costs(
+        charges.lazy(),
+        pool_instance_hours(task_costs),
+        list(settings["excluded_charge_categories"]),
+        usage.lazy(),
+        task_costs.lazy(),
+        compute.lazy(),
+        reference,
+    )
+    shared_frame = allocated.collect()
+    costs = pl.concat([cost_columns(compute), cost_columns(shared_frame)], how="vertical_relaxed")
+    language = languages.language_costs(
+        costs.lazy(), usage.lazy(), reference["worker_configs"], reference["product_calendar"]
+    ).collect()
+    facts = ledger.unit_costs(language.lazy(), reference["product_calendar"]).collect()
+
+    # Marts of the day: Engineering's worker view and Customer Success's rates.
+    rollups.worker_costs_daily(
+        worker_costs.lazy(), task_costs.lazy(), usage.lazy(), reference["workers"], day
+    ).collect()
+    rollups.unit_cost_rates(
+        facts.lazy(), usage.lazy(), reference["product_calendar"], day, day
+    ).collect()
+    return rows_in

@@ -1,0 +1,1 @@
+"""Tests of the explain layer: variance, trajectories, annotations, charts and the report."""
