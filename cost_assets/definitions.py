@@ -1,11 +1,11 @@
 """The Dagster definitions of cost-assets: assets, checks, jobs and resources.
 
-Two jobs: ``daily_unit_costs`` runs every daily asset of one UTC day (and the reference data),
-``monthly_cogs`` rolls a month of stored days up into Finance's table. From the command line:
-``dg launch --job daily_unit_costs --partition 2026-10-27`` (or, by assets,
-``dg launch --assets '* and not key:finance_monthly_cogs' --partition 2026-10-27``: ``'*'``
-alone mixes daily and monthly partitions, which one run cannot take) and
-``dg launch --job monthly_cogs --partition 2026-10-01``.
+Three jobs: ``daily_unit_costs`` runs every daily asset of one UTC day (and the reference
+data), ``monthly_cogs`` the monthly tables of a month from its stored days, ``report`` the
+charts and the HTML report. From the command line:
+``dg launch --job daily_unit_costs --partition 2026-10-27``,
+``dg launch --job monthly_cogs --partition 2026-10-01`` and ``dg launch --job report``.
+(``dg launch --assets '*'`` is refused: one run cannot take daily and monthly partitions.)
 """
 
 import dagster as dg

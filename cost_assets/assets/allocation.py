@@ -11,7 +11,7 @@ from cost_assets.assets.common import (
     load_reference,
     log_stage,
     partition_day,
-    table_metadata,
+    stage_metadata,
     trailing_days,
 )
 from cost_assets.assets.compute import product_compute_costs, task_costs
@@ -95,9 +95,7 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     )
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             "dollars_by_tier": by_column(frame, "tier"),
             "dollars_by_scope": by_column(frame, "step"),
             "dollars_by_tier_and_scope": dg.MetadataValue.json(
@@ -164,9 +162,7 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
     log_stage(context, costs.height, frame.height, usd_in, usd_out)
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             "dollars_by_language_step": by_column(frame, "language_step"),
             "dollars_by_language": by_column(frame, "language"),
             "window_days_found": len(found),
@@ -217,9 +213,7 @@ def unit_costs_hourly(context: dg.AssetExecutionContext, storage: CostAssetsStor
     log_stage(context, costs.height, frame.height, usd_in, usd_out)
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             "dollars_by_class": by_column(frame, "cost_class"),
             "dollars_by_ledger": by_column(frame, "ledger"),
             "dollars_by_product": by_column(frame, "product"),

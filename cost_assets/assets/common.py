@@ -65,6 +65,11 @@ def table_metadata(frame: pl.DataFrame, path: str) -> dict[str, Any]:
     }
 
 
+def stage_metadata(frame: pl.DataFrame, path: str, usd_in: float, usd_out: float) -> dict:
+    """What every money stage reports: its rows, where they are, dollars in and dollars out."""
+    return {**table_metadata(frame, path), "dollars_in": usd_in, "dollars_out": usd_out}
+
+
 def log_stage(
     context: dg.AssetExecutionContext, rows_in: int, rows_out: int, usd_in: float, usd_out: float
 ) -> None:

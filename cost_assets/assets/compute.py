@@ -9,7 +9,7 @@ from cost_assets.assets.common import (
     load_reference,
     log_stage,
     partition_day,
-    table_metadata,
+    stage_metadata,
     trailing_days,
 )
 from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
@@ -54,9 +54,7 @@ def task_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     log_stage(context, pool.height, frame.height, usd_in, usd_out)
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             **_task_cost_metadata(costed),
             "orphan_task_hours": orphans.height,
             "orphan_cur_split_dollars": round(
@@ -167,9 +165,7 @@ def worker_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     dark = frame.filter(pl.col("cost_class") == "dark_reserved")
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             "dollars_by_class": by_column(frame, "cost_class"),
             "dollars_by_step": by_column(frame, "step"),
             "dollars_by_region": by_column(frame, "region"),
@@ -226,9 +222,7 @@ def product_compute_costs(context: dg.AssetExecutionContext, storage: CostAssets
     log_stage(context, costs.height, frame.height, usd_in, usd_out)
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
+            **stage_metadata(frame, path, usd_in, usd_out),
             "dollars_by_class": by_column(frame, "cost_class"),
             "dollars_by_step": by_column(frame, "step"),
             "dollars_by_product": by_column(frame, "product"),

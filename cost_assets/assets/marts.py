@@ -13,7 +13,7 @@ from cost_assets.assets.common import (
     dollars,
     load_reference,
     partition_day,
-    table_metadata,
+    stage_metadata,
     trailing_days,
 )
 from cost_assets.assets.compute import task_costs, worker_costs
@@ -103,10 +103,8 @@ def finance_monthly_cogs(context: dg.AssetExecutionContext, storage: CostAssetsS
     )
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
+            **stage_metadata(frame, path, usd_in, usd_out),
             **_catalog_metadata(tables),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
             "days_found": len(found),
             "days_missing": [d for d in days if d not in found],
             "dollars_by_ledger": by_column(frame, "ledger"),
@@ -144,10 +142,8 @@ def worker_costs_daily(context: dg.AssetExecutionContext, storage: CostAssetsSto
     )
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
+            **stage_metadata(frame, path, usd_in, usd_out),
             **_catalog_metadata(tables),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
             "dollars_by_fleet": by_column(frame, "fleet"),
         }
     )
@@ -191,10 +187,8 @@ def unit_cost_rates(context: dg.AssetExecutionContext, storage: CostAssetsStorag
     )
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
+            **stage_metadata(frame, path, usd_in, usd_out),
             **_catalog_metadata(tables),
-            "dollars_in": usd_in,
-            "dollars_out": usd_out,
             "window_days_found": len(found),
             "window_start": window[0],
         }

@@ -10,7 +10,7 @@ from cost_assets.assets.common import (
     dollars,
     log_stage,
     partition_day,
-    table_metadata,
+    stage_metadata,
 )
 from cost_assets.assets.marts import worker_costs_daily
 from cost_assets.assets.raw import reference_data
@@ -54,9 +54,7 @@ def worker_trajectories(context: dg.AssetExecutionContext, storage: CostAssetsSt
     log_stage(context, costs.height, frame.height, usd_in, dollars(frame))
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(frame, path),
-            "dollars_in": usd_in,
-            "dollars_out": dollars(frame),
+            **stage_metadata(frame, path, usd_in, dollars(frame)),
             "base_day": base_day,
             "base_found": base_day in found,
             "window_days": window,
