@@ -22,6 +22,7 @@ from cost_assets.methodology import charges as charge_rules
 from cost_assets.methodology import tasks as task_rules
 from cost_assets.sources.exports import read_export_for_day
 from cost_assets.sources.reference import load_reference
+from cost_assets.sources.schemas import EXPORT_COLUMNS, EXPORT_COLUMNS_USED, empty_frame
 from cost_assets.sources.storage import open_store
 from cost_assets.sources.usage import read_usage
 
@@ -59,10 +60,8 @@ def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None
 def hourly_charges(focus: pl.DataFrame | None, day: date, settings: dict) -> pl.DataFrame:
     """The focus_charges table of ``day`` from the day's FOCUS export rows (None: no export)."""
     if focus is None:
-        frame = pl.DataFrame(schema={c: pl.String for c in charge_rules.CHARGE_COLUMNS})
-        return frame.with_columns(
-            pl.col("hour").cast(pl.Datetime("us", "UTC")), pl.col("effective_cost").cast(pl.Float64)
-        )
+        # No delivery: the same rules on no rows, so every column keeps its real type.
+        focus = empty_frame(EXPORT_COLUMNS["focus"], EXPORT_COLUMNS_USED["focus"])
     return charge_rules.hourly_charges(
         focus.lazy(), day, settings["product_tag_key"], settings["fleet_tag_key"]
     ).collect()
@@ -74,9 +73,7 @@ def cur_tables(
     """The cur_task_hours and cur_instances tables of ``day`` from its CUR export rows, and
     how many empty-parent artefact rows were ignored."""
     if cur is None:
-        tasks = pl.DataFrame(schema={c: pl.String for c in task_rules.TASK_HOUR_COLUMNS})
-        instances = pl.DataFrame(schema={c: pl.String for c in task_rules.INSTANCE_COLUMNS})
-        return tasks, instances, 0
+        cur = empty_frame(EXPORT_COLUMNS["cur"], EXPORT_COLUMNS_USED["cur"])
     lazy = cur.lazy()
     tasks, instances, artefacts = pl.collect_all(
         [
@@ -117,7 +114,12 @@ def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
         ).alias("tokens"),
         pl.lit("llm").alias("kind"),
     )
-    return pl.concat([speech_rows, llm_rows], how="vertical_relaxed").select(USAGE_COLUMNS)
+    # Usage that names no product or model is still traffic: it counts, as unattributed.
+    return (
+        pl.concat([speech_rows, llm_rows], how="vertical_relaxed")
+        .with_columns(pl.col("product", "model").fill_null("unattributed"))
+        .select(USAGE_COLUMNS)
+    )
 
 
 # Compute stages ----------------------------------------------------------------------------

@@ -182,10 +182,28 @@ def unit_cost_variance_monthly(context: dg.AssetExecutionContext, storage: CostA
     )
 
 
+def _period_dollars(tables: Warehouse, table: str, key: str) -> tuple[float, float]:
+    """The stored facts' dollars of the base and the current period of a variance row."""
+    if table == "unit_cost_variance_daily":
+        source = "unit_costs_hourly"
+        base = (date.fromisoformat(key) - timedelta(days=DAILY_BASE_LAG_DAYS)).isoformat()
+    else:
+        source = "finance_monthly_cogs"
+        base = previous_month(date.fromisoformat(key)).isoformat()
+    if not tables.exists(source, base):
+        return 0.0, 0.0  # no base: the variance table is empty
+    return (
+        float(tables.read(source, base)["cost_usd"].sum()),
+        float(tables.read(source, key)["cost_usd"].sum()),
+    )
+
+
 def _residual_check(context: dg.AssetCheckExecutionContext, storage: CostAssetsStorage, table):
     key = context.op_execution_context.partition_key
-    frame = storage.tables().read(table, key)
+    tables = storage.tables()
+    frame = tables.read(table, key)
     residuals = rules.largest_residuals(frame)
+    facts_gap = rules.facts_residual(frame, *_period_dollars(tables, table, key))
     # A per-unit residual is weighed in dollars: times the larger of the two periods' units.
     per_unit_usd = (
         frame.select(
@@ -197,10 +215,11 @@ def _residual_check(context: dg.AssetCheckExecutionContext, storage: CostAssetsS
         if frame.height
         else 0.0
     )
-    passed = per_unit_usd < CENT and residuals["dollars"] < CENT
+    passed = per_unit_usd < CENT and residuals["dollars"] < CENT and facts_gap < CENT
     return dg.AssetCheckResult(
         passed=bool(passed),
         metadata={
+            "largest_gap_to_stored_facts_usd": facts_gap,
             "largest_per_unit_residual": residuals["per_unit"],
             "largest_per_unit_residual_usd": float(per_unit_usd or 0.0),
             "largest_dollar_residual_usd": residuals["dollars"],
@@ -216,7 +235,8 @@ def _residual_check(context: dg.AssetCheckExecutionContext, storage: CostAssetsS
     blocking=True,
     partitions_def=daily_partitions,
     description="On every row, the per-unit parts sum to the change of cost per unit and the "
-    "dollar parts to the change of dollars, to the cent.",
+    "dollar parts to the change of dollars, to the cent; both periods' totals equal the "
+    "stored facts.",
 )
 def daily_parts_sum_to_total(context: dg.AssetCheckExecutionContext, storage: CostAssetsStorage):
     return _residual_check(context, storage, "unit_cost_variance_daily")
@@ -228,7 +248,8 @@ def daily_parts_sum_to_total(context: dg.AssetCheckExecutionContext, storage: Co
     blocking=True,
     partitions_def=monthly_partitions,
     description="On every row, the per-unit parts sum to the change of cost per unit and the "
-    "dollar parts to the change of dollars, to the cent.",
+    "dollar parts to the change of dollars, to the cent; both periods' totals equal the "
+    "stored facts.",
 )
 def monthly_parts_sum_to_total(context: dg.AssetCheckExecutionContext, storage: CostAssetsStorage):
     return _residual_check(context, storage, "unit_cost_variance_monthly")

@@ -1,11 +1,11 @@
 """Capacity classes per worker (SPEC 3.4): in use, idle reserved, dark reserved.
 
-- in use: what a worker's tasks consumed (their split-cost part), plus what daemon tasks on
-  the same active instance-hour consumed, folded in ∝ the co-located workers' allocation
-  (their in-use cost: SCAD's weighted allocation, in dollars);
-- idle reserved: unused capacity inside instances that run tasks. The daemons' share of it is
-  folded the same way but stays idle reserved, so that this class is exactly the unused
-  capacity of active instances;
+- in use: what a worker's tasks consumed (their split-cost part), plus the whole cost of the
+  daemon tasks on the same active instance-hour (their split and their share of the unused
+  capacity), folded in ∝ the co-located workers' allocation (their in-use cost: SCAD's
+  weighted allocation, in dollars), as SPEC 3.4 says;
+- idle reserved: the workers' own share of the unused capacity inside instances that run
+  tasks;
 - dark reserved: instance-hours with no task but daemons, attributed by fleet to the workers
   that ran in the fleet that hour ∝ their in-use cost; else ∝ their in-use cost in the fleet
   over the trailing window; else evenly over the fleet's catalogued workers; else
@@ -26,7 +26,11 @@ WORKER_COST_COLUMNS = ["hour", "region", "fleet", "worker", "cost_class", "step"
 
 
 def _in_use_by_worker(task_costs: pl.LazyFrame) -> pl.LazyFrame:
-    return task_costs.filter(~pl.col("is_daemon") & pl.col("worker").is_not_null())
+    """Worker tasks; a task whose worker could not be named keeps its dollars as
+    ``unattributed``."""
+    return task_costs.filter(~pl.col("is_daemon") & pl.col("task_id").is_not_null()).with_columns(
+        pl.col("worker").fill_null(UNATTRIBUTED)
+    )
 
 
 def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:

@@ -174,8 +174,16 @@ def task_costs(
     active = priced_tasks.group_by(INSTANCE_HOUR).agg(
         (~pl.col("is_daemon")).any().alias("active"),
         (pl.col("split_cost") + pl.col("unused_cost")).sum().alias("cur_total"),
-        # One task without its split costs sends the whole instance-hour to the recompute.
-        (pl.col("split_cost").is_null() | pl.col("unused_cost").is_null())
+        # One task without its split costs, or with none although it reserved or used
+        # capacity (SPEC 3.1.4: null or zero), sends the whole instance-hour to the recompute.
+        (
+            pl.col("split_cost").is_null()
+            | pl.col("unused_cost").is_null()
+            | (
+                (pl.col("split_cost") + pl.col("unused_cost") == 0)
+                & (pl.max_horizontal("vcpu_reserved", "vcpu_used", "gb_reserved", "gb_used") > 0)
+            )
+        )
         .any()
         .alias("cur_incomplete"),
         pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),

@@ -26,9 +26,12 @@ def language_costs(
     Token-priced (LLM) models and unattributed cost have no spoken language: ``und``.
     """
     unspoken_models = product_calendar.filter(pl.col("unit") == "tokens").select("model")
-    unspoken = (pl.col("model") == "unattributed") | pl.col("model").is_in(
-        unspoken_models.collect().to_series().implode()
-    )
+    # Total over nulls: a row with no model is unattributed work, not a spoken one.
+    unspoken = (
+        pl.col("model").is_null()
+        | (pl.col("model") == "unattributed")
+        | pl.col("model").is_in(unspoken_models.collect().to_series().implode())
+    ).fill_null(True)
     known = costs.filter(pl.col("language").is_not_null()).with_columns(
         pl.lit("usage").alias("language_step")
     )
@@ -48,11 +51,13 @@ def language_costs(
         pl.col("audio_hours").sum().alias(WEIGHT)
     )
     catalogued = worker_configs.filter(pl.col("language").is_not_null()).select("model", "language")
+    # The model's own history, then its catalogued languages (SPEC 3.7); a language-agnostic
+    # model has neither, and follows its product line's mix.
     levels = [
         Level("window_model_region", by_model, on=("region", "model")),
+        Level("model_catalog", even_drivers(catalogued), on=("model",)),
         Level("window_product_region", by_product_region, on=("region", "product")),
         Level("window_product", by_product, on=("product",)),
-        Level("model_catalog", even_drivers(catalogued), on=("model",)),
     ]
     split = allocate(
         unknown,

@@ -116,7 +116,10 @@ def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
             ),
             task_arn.alias("task_id"),
             cluster.alias("cluster"),
-            pl.coalesce(service, cluster + pl.lit("/standalone")).alias("worker"),
+            # A task ARN of the old format without tags names no cluster: still a worker.
+            pl.coalesce(
+                service, cluster + pl.lit("/standalone"), pl.lit("unknown/standalone")
+            ).alias("worker"),
         )
         .group_by(["hour", "region", "instance_id", "task_id", "cluster", "worker"])
         .agg(

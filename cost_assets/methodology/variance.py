@@ -280,3 +280,16 @@ def model_days(facts: pl.LazyFrame, usage: pl.LazyFrame, calendar: pl.LazyFrame)
         )
         .sort("day", "model")
     )
+
+
+def facts_residual(variance: pl.DataFrame, base_usd: float, current_usd: float) -> float:
+    """The largest gap between the variance table's period totals and the stored facts.
+
+    The parts of each row sum to its change by construction; this is what ties the table to
+    the money it explains, so a dollar lost on the way is seen.
+    """
+    if variance.height:
+        totals = variance.select(pl.col("cost_usd_base", "cost_usd").sum()).row(0)
+    else:
+        totals = (0.0, 0.0)
+    return max(abs(totals[0] - base_usd), abs(totals[1] - current_usd))

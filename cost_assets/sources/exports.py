@@ -327,13 +327,20 @@ def read_export_file(
 
 
 def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
-    """A charge cannot start after its billing period ends (corrections point back, never
-    forward), nor end before it starts."""
+    """Every charge has a period; it cannot start or end after its billing period ends
+    (corrections point back, never forward), nor end before it starts."""
     if "ChargePeriodStart" not in frame.columns:
         return
     start = pl.col("ChargePeriodStart")
+    # A charge without a period belongs to no day: its dollars would vanish unseen.
+    for column in ("ChargePeriodStart", "ChargePeriodEnd"):
+        if column in frame.columns:
+            rows = frame.select(pl.col(column).is_null()).to_series()
+            if rows.any():
+                raise InputError("charge period is empty", uri, column, _first_rows(rows))
     if "BillingPeriodStart" in frame.columns:
-        after = start >= pl.col("BillingPeriodStart").dt.offset_by("1mo")
+        period_end = pl.col("BillingPeriodStart").dt.offset_by("1mo")
+        after = start >= period_end
         rows = frame.select(after.fill_null(False)).to_series()
         if rows.any():
             raise InputError(
@@ -342,6 +349,18 @@ def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
                 "ChargePeriodStart",
                 _first_rows(rows),
             )
+        # A day reads its own period's delivery and later ones, never earlier ones: a charge
+        # running past its period's end would lose the part after it.
+        if "ChargePeriodEnd" in frame.columns:
+            past = (pl.col("ChargePeriodEnd") > period_end) & (start < period_end)
+            rows = frame.select(past.fill_null(False)).to_series()
+            if rows.any():
+                raise InputError(
+                    "charge period runs past the end of its billing period",
+                    uri,
+                    "ChargePeriodEnd",
+                    _first_rows(rows),
+                )
     if "ChargePeriodEnd" in frame.columns:
         rows = frame.select((pl.col("ChargePeriodEnd") < start).fill_null(False)).to_series()
         if rows.any():
