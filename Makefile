@@ -25,8 +25,11 @@ test: $(BIN)/cost-assets
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
+PORT ?= 3000
+
 dev: $(BIN)/cost-assets $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dg dev
+	@echo "Dagster UI on http://127.0.0.1:$(PORT)"
+	$(BIN)/dg dev -p $(PORT)
 
 lint: $(BIN)/cost-assets
 	$(BIN)/ruff check --fix .

@@ -41,9 +41,12 @@ def _reconciliation(result: dg.ExecuteInProcessResult) -> str:
         if evaluation.check_name == "reconciles_to_bill":
             meta = {k: v.value for k, v in evaluation.metadata.items()}
             status = "reconciled" if evaluation.passed else "NOT RECONCILED"
+            # Float sums differ in the last bits from run to run: show micro-dollars.
+            delta = "under 1e-6" if abs(meta["delta"]) < 1e-6 else f"{meta['delta']:+,.6f}"
             return (
-                f"{status}: bill {meta['dollars_in']:,.6f} USD, facts "
-                f"{meta['dollars_out']:,.6f} USD, delta {meta['delta']:+.2e}"
+                f"{status}: bill less excluded {meta['dollars_in']:,.6f} USD "
+                f"(excluded {meta.get('excluded_dollars', 0.0):,.2f}), facts "
+                f"{meta['dollars_out']:,.6f} USD, delta {delta}"
             )
     return "check did not run" if result.success else "run failed before the check"
 
@@ -63,6 +66,17 @@ def run(days: list[str] | None) -> int:
 
     storage = storage_from_environment()
     days = days or sample_days(os.environ.get("COST_ASSETS_SOURCES", DEFAULT_SOURCES))
+    from cost_assets.partitions import FIRST_DAY, daily_partitions
+
+    known = set(daily_partitions.get_partition_keys())
+    outside = [d for d in days if d not in known]
+    if outside:
+        print(
+            f"no daily partition for {', '.join(outside)}: partitions run from {FIRST_DAY} "
+            "(COST_ASSETS_FIRST_DAY) to yesterday (UTC)",
+            file=sys.stderr,
+        )
+        return 2
     job = defs.resolve_job_def("daily_unit_costs")
     instance = dg.DagsterInstance.get()
     reconciliation: dict[str, str] = {}

@@ -46,7 +46,10 @@ def render_summary(
     rates = unit_rates(costs, usage, calendar)
     lines = [f"Unit economics, {days[0]} to {days[-1]} ({len(days)} days)", ""]
 
-    lines.append("Cost per audio hour (USD), by product and model")
+    lines.append(
+        "Cost per audio hour (USD), by product and model, COGS and R&D together "
+        "(each model counts the audio it processed)"
+    )
     for row in rates.filter(pl.col("unit") == "audio_hours").iter_rows(named=True):
         rate = "n/a (no audio hours)" if not row["units"] else f"{row['usd_per_unit']:.4f}"
         lines.append(
@@ -74,7 +77,10 @@ def render_summary(
         + ", ".join(f"{k} {v:,.2f}" for k, v in by_ledger.iter_rows())
     )
 
-    lines += ["", "Reconciliation to the FOCUS export, per day"]
+    lines += [
+        "",
+        "Reconciliation to the FOCUS export (EffectiveCost less excluded categories), per day",
+    ]
     for day in days:
         lines.append(f"  {day}  {reconciliation.get(day, 'not checked')}")
     if report:
