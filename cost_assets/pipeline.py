@@ -161,6 +161,44 @@ def cost_columns(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select("hour", "region", "product", "model", "language", "cost_class", "cost_usd")
 
 
+def shared_cost_tables(
+    charges: pl.DataFrame,
+    task_costs: pl.DataFrame,
+    usage: pl.DataFrame,
+    compute: pl.DataFrame,
+    reference: dict[str, Any],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The product_shared_costs table of a day, and the excluded charges (layer 2)."""
+    allocated, excluded = shared.shared_costs(
+        charges.lazy(),
+        pool_instance_hours(task_costs),
+        list(reference["settings"]["excluded_charge_categories"]),
+        usage.lazy(),
+        task_costs.lazy(),
+        compute.lazy(),
+        reference,
+    )
+    frame, excluded_rows = pl.collect_all([allocated, excluded])
+    return frame, excluded_rows
+
+
+def language_cost_table(
+    compute: pl.DataFrame,
+    shared_frame: pl.DataFrame,
+    trailing_usage: pl.DataFrame,
+    reference: dict[str, Any],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The language_costs table of a day (layer 3), and the costs it started from."""
+    costs = pl.concat([cost_columns(compute), cost_columns(shared_frame)], how="vertical_relaxed")
+    frame = languages.language_costs(
+        costs.lazy(),
+        trailing_usage.lazy(),
+        reference["worker_configs"],
+        reference["product_calendar"],
+    ).collect()
+    return frame, costs
+
+
 # The day -----------------------------------------------------------------------------------
 
 
@@ -220,20 +258,8 @@ def compute_day(sources: str, day: date) -> int:
     ).collect()
 
     # Allocation: layer 2, layer 3, the fact table.
-    allocated, _ = shared.shared_costs(
-        charges.lazy(),
-        pool_instance_hours(task_costs),
-        list(settings["excluded_charge_categories"]),
-        usage.lazy(),
-        task_costs.lazy(),
-        compute.lazy(),
-        reference,
-    )
-    shared_frame = allocated.collect()
-    costs = pl.concat([cost_columns(compute), cost_columns(shared_frame)], how="vertical_relaxed")
-    language = languages.language_costs(
-        costs.lazy(), usage.lazy(), reference["worker_configs"], reference["product_calendar"]
-    ).collect()
+    shared_frame, _ = shared_cost_tables(charges, task_costs, usage, compute, reference)
+    language, _ = language_cost_table(compute, shared_frame, usage, reference)
     facts = ledger.unit_costs(language.lazy(), reference["product_calendar"]).collect()
 
     # Marts of the day: Engineering's worker view and Customer Success's rates.

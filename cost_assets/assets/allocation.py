@@ -17,8 +17,9 @@ from cost_assets.assets.common import (
 from cost_assets.assets.compute import product_compute_costs, task_costs
 from cost_assets.assets.raw import focus_charges, reference_data, usage_hourly
 from cost_assets.methodology import charges as charge_rules
-from cost_assets.methodology import languages, ledger, shared
+from cost_assets.methodology import ledger, shared
 from cost_assets.partitions import daily_partitions, is_provisional, today
+from cost_assets.pipeline import language_cost_table, pool_instance_hours, shared_cost_tables
 from cost_assets.resources import CostAssetsStorage
 
 LANGUAGE_WINDOW = dg.TimeWindowPartitionMapping(
@@ -33,10 +34,6 @@ def by_two_columns(frame: pl.DataFrame, outer: str, inner: str) -> dict[str, dic
     for first, second, usd in totals.iter_rows():
         nested.setdefault(str(first), {})[str(second)] = round(float(usd), 2)
     return nested
-
-
-def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.LazyFrame:
-    return task_costs_frame.lazy().select("hour", "instance_id").unique()
 
 
 @dg.asset(
@@ -57,17 +54,7 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     usage = tables.read("usage_hourly", day)
     compute = tables.read("product_compute_costs", day)
 
-    allocated, excluded = shared.shared_costs(
-        charges.lazy(),
-        pool_instance_hours(tasks),
-        list(reference["settings"]["excluded_charge_categories"]),
-        usage.lazy(),
-        tasks.lazy(),
-        compute.lazy(),
-        reference,
-    )
-    frame = allocated.collect()
-    excluded_rows = excluded.collect()
+    frame, excluded_rows = shared_cost_tables(charges, tasks, usage, compute, reference)
     path = tables.write("product_shared_costs", day, frame)
 
     usd_excluded = dollars(excluded_rows, "effective_cost")
@@ -140,23 +127,7 @@ def language_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage
     if trailing is None:
         trailing = tables.read("usage_hourly", context.partition_key).clear()
 
-    costs = pl.concat(
-        [
-            compute.select(
-                "hour", "region", "product", "model", "language", "cost_class", "cost_usd"
-            ),
-            shared_frame.select(
-                "hour", "region", "product", "model", "language", "cost_class", "cost_usd"
-            ),
-        ],
-        how="vertical_relaxed",
-    )
-    frame = languages.language_costs(
-        costs.lazy(),
-        trailing.lazy(),
-        reference["worker_configs"],
-        reference["product_calendar"],
-    ).collect()
+    frame, costs = language_cost_table(compute, shared_frame, trailing, reference)
     path = tables.write("language_costs", context.partition_key, frame)
     usd_in, usd_out = dollars(costs), dollars(frame)
     log_stage(context, costs.height, frame.height, usd_in, usd_out)
