@@ -139,6 +139,7 @@ def task_cost_tables(
         settings["gpu_weighting"],
         settings["gpu_reference_family"],
     )
+    pool = join.compute_pool(charges, tasks, reference["workers"]).collect()
     frame = join.task_costs(
         charges,
         tasks,
@@ -146,9 +147,8 @@ def task_cost_tables(
         reference["workers"],
         reference["instance_types"],
         weights.lazy(),
-    )
-    pool = join.compute_pool(charges, tasks, reference["workers"])
-    frame, pool = pl.collect_all([frame, pool])
+        pool=pool.lazy(),
+    ).collect()
     orphans = join.orphan_tasks(tasks, pool.lazy()).collect()
     return frame, pool, orphans, weights
 

@@ -18,6 +18,16 @@ WEIGHT = "weight"
 SCOPE = "_scope"
 
 
+def summed(frame: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    """One row per distinct key of ``columns`` (all but the last, the cost), costs summed.
+
+    Allocation splits in proportion, so rows that agree on every column a rule reads can be
+    allocated, and stored, as one sum: the same dollars in far fewer rows.
+    """
+    keys = list(columns[:-1])
+    return frame.group_by(keys).agg(pl.col(columns[-1]).sum()).select(list(columns))
+
+
 @dataclass(frozen=True)
 class Level:
     """One step of a fallback chain.

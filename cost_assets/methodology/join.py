@@ -158,9 +158,17 @@ def task_costs(
     workers: pl.LazyFrame,
     instance_types: pl.LazyFrame,
     gpu_weights: pl.LazyFrame,
+    pool: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Amortized cost per task and instance-hour, split into in use, idle and dark."""
-    pool = _capacity(compute_pool(charges, tasks, workers), instances, instance_types)
+    """Amortized cost per task and instance-hour, split into in use, idle and dark.
+
+    ``pool`` is ``compute_pool`` of the same inputs when the caller has it already.
+    """
+    if pool is None:
+        pool = compute_pool(charges, tasks, workers)
+    # The priced pool and its tasks feed every path below: materialized once here, or the
+    # query plan would recompute the pool in each branch.
+    pool = _capacity(pool, instances, instance_types).collect().lazy()
     catalog = workers.select("worker", "is_daemon", "gpus_per_task")
     priced_tasks = (
         tasks.join(pool.select(INSTANCE_HOUR + ["gpu_capacity"]), on=INSTANCE_HOUR, how="inner")
@@ -170,6 +178,8 @@ def task_costs(
             pl.col("gpus_per_task").fill_null(0.0).alias("gpu_reserved"),
             pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
         )
+        .collect()
+        .lazy()
     )
     active = priced_tasks.group_by(INSTANCE_HOUR).agg(
         (~pl.col("is_daemon")).any().alias("active"),
@@ -189,21 +199,26 @@ def task_costs(
         pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),
         pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
     )
-    pool = pool.join(active, on=INSTANCE_HOUR, how="left").with_columns(
-        pl.col("active").fill_null(False),
-        # An instance of unknown capacity is taken as exactly full: no idle part.
-        pl.coalesce("vcpu_capacity", "vcpu_allocated").alias("vcpu_capacity"),
-        pl.coalesce("gb_capacity", "gb_allocated").alias("gb_capacity"),
-        pl.when(pl.col("gpu_capacity") > 0)
-        .then(pl.lit("gpu_resplit"))
-        .when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
-        .then(pl.lit("cur_split"))
-        .otherwise(pl.lit("scad_recompute"))
-        .alias("split_path"),
-        # FOCUS dollars over CUR split dollars: a reconciliation signal, 1 when they agree.
-        pl.when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
-        .then(pl.col("instance_cost") / pl.col("cur_total"))
-        .alias("scale_factor"),
+    pool = (
+        pool.join(active, on=INSTANCE_HOUR, how="left")
+        .with_columns(
+            pl.col("active").fill_null(False),
+            # An instance of unknown capacity is taken as exactly full: no idle part.
+            pl.coalesce("vcpu_capacity", "vcpu_allocated").alias("vcpu_capacity"),
+            pl.coalesce("gb_capacity", "gb_allocated").alias("gb_capacity"),
+            pl.when(pl.col("gpu_capacity") > 0)
+            .then(pl.lit("gpu_resplit"))
+            .when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
+            .then(pl.lit("cur_split"))
+            .otherwise(pl.lit("scad_recompute"))
+            .alias("split_path"),
+            # FOCUS dollars over CUR split dollars: a reconciliation signal, 1 when they agree.
+            pl.when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
+            .then(pl.col("instance_cost") / pl.col("cur_total"))
+            .alias("scale_factor"),
+        )
+        .collect()
+        .lazy()
     )
     active_pool = pool.filter(pl.col("active"))
     on_active = priced_tasks.drop("region").join(

@@ -10,9 +10,19 @@ model's catalogued languages; else the language ``und``.
 
 import polars as pl
 
-from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers, summed
 
 UNDETERMINED_LANGUAGE = "und"
+LANGUAGE_COST_COLUMNS = [
+    "hour",
+    "region",
+    "product",
+    "model",
+    "language",
+    "cost_class",
+    "language_step",
+    "cost_usd",
+]
 
 
 def language_costs(
@@ -38,7 +48,12 @@ def language_costs(
     not_spoken = costs.filter(pl.col("language").is_null() & unspoken).with_columns(
         pl.lit(UNDETERMINED_LANGUAGE).alias("language"), pl.lit("not_spoken").alias("language_step")
     )
-    unknown = costs.filter(pl.col("language").is_null() & ~unspoken)
+    unknown = summed(
+        costs.filter(pl.col("language").is_null() & ~unspoken).select(
+            LANGUAGE_COST_COLUMNS[:4] + ["cost_class", "cost_usd"]
+        ),
+        LANGUAGE_COST_COLUMNS[:4] + ["cost_class", "cost_usd"],
+    )
 
     spoken = trailing_usage.filter(pl.col("language").is_not_null() & (pl.col("audio_hours") > 0))
     by_model = spoken.group_by("region", "model", "language").agg(
@@ -66,4 +81,6 @@ def language_costs(
         {"language": UNDETERMINED_LANGUAGE},
         step_column="language_step",
     )
-    return pl.concat([known, not_spoken, split], how="diagonal_relaxed")
+    return summed(
+        pl.concat([known, not_spoken, split], how="diagonal_relaxed"), LANGUAGE_COST_COLUMNS
+    )

@@ -28,7 +28,7 @@ hybrid line with both units, ∝ its models' compute cost, the one measure they 
 
 import polars as pl
 
-from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers, summed
 from cost_assets.methodology.charges import is_instance_usage
 
 UNATTRIBUTED = "unattributed"
@@ -37,6 +37,9 @@ TIERS = ("tag", "requests", "containers", "fixed", "fallback", "llm_tokens")
 # Amazon Bedrock's x_ServiceCode: its charges take the llm_tokens tier unless listed otherwise.
 BEDROCK = "AmazonBedrock"
 INFERENCE_PROFILE_PREFIX = r"^(us|eu|apac|us-gov|ca|jp|au|global)\."
+
+# What a shared charge is allocated by: the rest of the charge is detail no rule reads.
+ALLOCATION_KEY = ["hour", "region", "tag_product", "service_code", "tier", "llm_model"]
 
 SHARED_COST_COLUMNS = [
     "hour",
@@ -423,8 +426,12 @@ def shared_costs(
     """(shared cost per product line and model, the excluded rows)."""
     shared, excluded = split_pools(charges, pool_instance_hours, excluded_categories)
     # The rows and drivers are computed once here: every level of every cascade reads them.
+    # Every rule below reads only the allocation key: the charges of one key go as one sum.
     tiered = (
-        assign_tiers(shared, reference["product_lines"], reference["shared_services"])
+        summed(
+            assign_tiers(shared, reference["product_lines"], reference["shared_services"]),
+            [*ALLOCATION_KEY, "effective_cost"],
+        )
         .rename({"effective_cost": "cost_usd"})
         .collect()
         .lazy()
@@ -465,4 +472,4 @@ def shared_costs(
         .alias("cost_class"),
         pl.lit(None, dtype=pl.String).alias("language"),
     )
-    return result.select(SHARED_COST_COLUMNS), excluded
+    return summed(result, SHARED_COST_COLUMNS), excluded

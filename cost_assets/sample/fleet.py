@@ -9,8 +9,10 @@ another); ``instance_hours`` and ``task_hours`` expand them into hourly frames w
 the Python loop runs per event, not per billing row.
 """
 
+import heapq
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -50,21 +52,73 @@ _FLEET_OF = {row["worker"]: row["fleet"] for row in WORKERS.iter_rows(named=True
 _DAEMON = {row["fleet"]: row["worker"] for row in WORKERS.iter_rows(named=True) if row["is_daemon"]}
 
 
+def _need(worker: str) -> tuple[float, float, float]:
+    """What a task of ``worker`` takes from its instance: vCPU, GB, GPUs."""
+    vcpu, gb = RESERVATIONS[worker]
+    return (vcpu, gb, float(_GPUS[worker]))
+
+
 def traffic(region: str, hour_of_day: int) -> float:
     """Relative traffic in a region at a UTC hour: 1.0 at the local peak, 0.25 at night."""
     phase = 2 * math.pi * (hour_of_day - PEAK_HOUR_UTC[region]) / 24
     return 0.25 + 0.75 * (0.5 + 0.5 * math.cos(phase))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Instance:
     instance_id: str
     instance_type: str
     start: int
     daemon_task_id: str
     daemon_task_no: int
+    launch_no: int
     free: list[float] = field(default_factory=list)
     tasks: int = 0
+
+
+def _fits(free: list[float], need: tuple[float, ...]) -> bool:
+    return all(f >= n - 1e-9 for f, n in zip(free, need, strict=True))
+
+
+class _Pool:
+    """A fleet's live instances in one region, in launch order, with a first-fit index.
+
+    Per task size, a heap of the launch numbers of instances that had room for it when their
+    free capacity last grew; entries that no longer fit are dropped when they reach the top.
+    The first instance with room, in launch order, is then the heap's first valid entry.
+    """
+
+    def __init__(self, needs: list[tuple[float, ...]]) -> None:
+        self.instances: dict[int, _Instance] = {}
+        self.room: dict[tuple[float, ...], list[int]] = {need: [] for need in needs}
+
+    def __len__(self) -> int:
+        return len(self.instances)
+
+    def __iter__(self) -> Iterator[_Instance]:
+        return iter(self.instances.values())
+
+    def add(self, instance: _Instance) -> None:
+        self.instances[instance.launch_no] = instance
+        self.freed(instance)
+
+    def remove(self, instance: _Instance) -> None:
+        del self.instances[instance.launch_no]
+
+    def freed(self, instance: _Instance) -> None:
+        """Index an instance whose free capacity grew."""
+        for need, heap in self.room.items():
+            if _fits(instance.free, need):
+                heapq.heappush(heap, instance.launch_no)
+
+    def first_fit(self, need: tuple[float, ...]) -> _Instance | None:
+        heap = self.room[need]
+        while heap:
+            instance = self.instances.get(heap[0])
+            if instance is not None and _fits(instance.free, need):
+                return instance
+            heapq.heappop(heap)
+        return None
 
 
 @dataclass
@@ -94,6 +148,7 @@ class _Simulation:
         self.instance_rows: list[tuple] = []
         self.task_rows: list[tuple] = []
         self.task_no = 0
+        self.launches = 0
         self.day_noise = {
             (region, day): self.rng.uniform(0.9, 1.1) for day in range(days) for region in REGIONS
         }
@@ -120,16 +175,19 @@ class _Simulation:
             return self.night_spares[(region, hour // 24)]
         return 0
 
-    def launch(self, region: str, fleet: str, hour: int, pool: list[_Instance]) -> _Instance:
+    def launch(self, region: str, fleet: str, hour: int, pool: _Pool) -> _Instance:
         names = [name for name, _ in FLEET_TYPES[fleet]]
         weights = [weight for _, weight in FLEET_TYPES[fleet]]
         instance_type = self.rng.choices(names, weights)[0]
         daemon_id, daemon_no = self._next_task()
-        instance = _Instance("i-" + self._id(68, 17), instance_type, hour, daemon_id, daemon_no)
+        self.launches += 1
+        instance = _Instance(
+            "i-" + self._id(68, 17), instance_type, hour, daemon_id, daemon_no, self.launches
+        )
         vcpu, gb, gpus = _CAPACITY[instance_type]
         daemon_vcpu, daemon_gb = RESERVATIONS[_DAEMON[fleet]]
         instance.free = [vcpu - daemon_vcpu, gb - daemon_gb, float(gpus)]
-        pool.append(instance)
+        pool.add(instance)
         return instance
 
     def terminate(self, region: str, fleet: str, instance: _Instance, hour: int) -> None:
@@ -149,7 +207,7 @@ class _Simulation:
         )
 
     def run(self) -> Fleet:
-        pools: dict[tuple[str, str], list[_Instance]] = {}
+        pools: dict[tuple[str, str], _Pool] = {}
         live: dict[tuple[str, str], list[_Task]] = {}
         workers_of = {
             fleet: [w for w in PEAK_TASKS if _FLEET_OF[w] == fleet] for fleet in FLEET_TYPES
@@ -157,8 +215,9 @@ class _Simulation:
         for hour in range(self.hours):
             for region in REGIONS:
                 for fleet, workers in workers_of.items():
-                    pool = pools.setdefault((region, fleet), [])
-                    self._step(region, fleet, workers, hour, pool, live)
+                    if (region, fleet) not in pools:
+                        pools[(region, fleet)] = _Pool(sorted({_need(w) for w in workers}))
+                    self._step(region, fleet, workers, hour, pools[(region, fleet)], live)
         for (region, fleet), pool in pools.items():
             for instance in pool:
                 self.terminate(region, fleet, instance, self.hours)
@@ -218,7 +277,7 @@ class _Simulation:
         fleet: str,
         workers: list[str],
         hour: int,
-        pool: list[_Instance],
+        pool: _Pool,
         live: dict[tuple[str, str], list[_Task]],
     ) -> None:
         # Stop the newest tasks where traffic fell, start tasks where it rose.
@@ -227,22 +286,17 @@ class _Simulation:
             tasks = live.setdefault((region, worker), [])
             while len(tasks) > wanted[worker]:
                 task = tasks.pop()
-                need = (*RESERVATIONS[worker], float(_GPUS[worker]))
+                need = _need(worker)
                 task.instance.free = [f + n for f, n in zip(task.instance.free, need, strict=True)]
                 task.instance.tasks -= 1
+                pool.freed(task.instance)
                 self._stop(region, worker, task, hour)
         for worker in workers:
             tasks = live[(region, worker)]
-            need = (*RESERVATIONS[worker], float(_GPUS[worker]))
+            need = _need(worker)
             while len(tasks) < wanted[worker]:
-                host = next(
-                    (
-                        i
-                        for i in pool
-                        if all(f >= n - 1e-9 for f, n in zip(i.free, need, strict=True))
-                    ),
-                    None,
-                )
+                # First fit: the earliest launched instance with room for the task.
+                host = pool.first_fit(need)
                 if host is None:
                     host = self.launch(region, fleet, hour, pool)
                 host.free = [f - n for f, n in zip(host.free, need, strict=True)]
