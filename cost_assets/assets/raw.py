@@ -65,9 +65,10 @@ def file_oddities(
     if read is None or rows is None:
         return {"empty_files_read": [], "duplicate_rows_across_files": 0}
     keys = [f.key for d in deliveries for f in d.files]
+    file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
     duplicates = oddities.duplicates_across_files(rows, SOURCE_FILE, cost_column)
     counted = {
-        "empty_files_read": oddities.empty_files(read, keys, SOURCE_FILE),
+        "empty_files_read": oddities.empty_files(file_rows, keys),
         "duplicate_rows_across_files": duplicates["rows"],
     }
     if duplicates["rows"]:

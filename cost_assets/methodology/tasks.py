@@ -53,25 +53,33 @@ def _non_empty(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.strip_chars() != "").then(expr)
 
 
-def _sum_or_null(column: str) -> pl.Expr:
-    """The sum over a task-hour's rows, null when any row's value is missing: a task-hour
-    without its split costs is recomputed from usage, never read as costing nothing."""
-    return pl.when(pl.col(column).is_null().any()).then(None).otherwise(pl.col(column).sum())
-
-
-def _is_artefact() -> pl.Expr:
-    """AWS's artefact: a task-hour whose split rows all have an empty parent and no cost.
-
-    Judged per task-hour, not per row, so that a task with an empty parent but a cost keeps
-    both its rows (it is an orphan, reported as such) instead of losing its zero-cost one.
-    """
+def _is_artefact_candidate() -> pl.Expr:
+    """A split row with an empty parent and no cost: an AWS artefact if every row of its
+    task-hour is one."""
     parent = normalize_resource_id(pl.col("split_line_item_parent_resource_id"))
     cost = (
         pl.col("split_line_item_split_cost").fill_null(0.0).abs()
         + pl.col("split_line_item_unused_cost").fill_null(0.0).abs()
     )
-    task_hour = [pl.col("line_item_resource_id"), pl.col("line_item_usage_start_date")]
-    return (parent.is_null() & (cost == 0.0)).all().over(task_hour)
+    return parent.is_null() & (cost == 0.0)
+
+
+_TASK_HOUR = ["line_item_resource_id", "line_item_usage_start_date"]
+
+
+def _artefact_task_hours(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """AWS's artefacts: the task-hours whose split rows all have an empty parent and no cost.
+
+    Judged per task-hour, not per row, so that a task with an empty parent but a cost keeps
+    both its rows (it is an orphan, reported as such) instead of losing its zero-cost one.
+    Candidates are few: they are found first, and the other rows only probed against them.
+    """
+    candidate = _is_artefact_candidate()
+    candidates = rows.filter(candidate).select(_TASK_HOUR).unique()
+    with_other_rows = (
+        rows.filter(~candidate).select(_TASK_HOUR).join(candidates, on=_TASK_HOUR, how="semi")
+    )
+    return candidates.join(with_other_rows, on=_TASK_HOUR, how="anti")
 
 
 def _ecs_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
@@ -80,55 +88,72 @@ def _ecs_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
 
 def split_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """The day's ECS split rows (ECSTask-EC2), without AWS's empty-parent zero-cost artefacts."""
-    return _ecs_rows(cur, day).filter(~_is_artefact())
+    rows = _ecs_rows(cur, day)
+    return rows.join(_artefact_task_hours(rows), on=_TASK_HOUR, how="anti")
 
 
 def empty_parent_artefacts(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """The day's split rows left out as AWS artefacts (empty parent, no cost)."""
-    return _ecs_rows(cur, day).filter(_is_artefact())
+    rows = _ecs_rows(cur, day)
+    return rows.join(_artefact_task_hours(rows), on=_TASK_HOUR, how="semi")
+
+
+_TEXT_KEYS = ["task_id", "instance_id", "cluster_tag", "service"]
+_SPLIT_COSTS = {
+    "split_line_item_split_cost": "split_cost",
+    "split_line_item_unused_cost": "unused_cost",
+}
 
 
 def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """One row per task and hour: its instance, worker, reservation, usage and SCAD split.
 
-    A task outside an ECS service belongs to the worker ``<cluster>/standalone``.
+    A task outside an ECS service belongs to the worker ``<cluster>/standalone``. A task-hour
+    with any split-cost row missing keeps null costs: it is recomputed from usage, never read
+    as costing nothing. Rows are grouped on their own values; the names derived from those
+    (region, cluster, worker) once per task-hour.
     """
     resource = _resource()
-    task_arn = pl.col("line_item_resource_id")
-    cluster = pl.coalesce(
-        _non_empty(tag_value("resource_tags", "aws_ecs_cluster_name")),
-        task_arn.str.extract(r":task/([^/]+)/", 1),
-    )
-    service = _non_empty(tag_value("resource_tags", "aws_ecs_service_name"))
-
-    def per_resource(column: str, name: str) -> list[pl.Expr]:
-        return [
-            pl.col(column).filter(resource == r).sum().alias(f"{r}_{name}") for r in ("vcpu", "gb")
-        ]
-
+    task_arn = pl.col("task_id")
+    cluster = pl.coalesce("cluster_tag", task_arn.str.extract(r":task/([^/]+)/", 1))
+    per_resource = [
+        pl.when(resource == r).then(pl.col(column)).otherwise(0.0).alias(f"{r}_{name}")
+        for name, column in (
+            ("reserved", "split_line_item_reserved_usage"),
+            ("used", "split_line_item_actual_usage"),
+        )
+        for r in ("vcpu", "gb")
+    ]
+    costs = list(_SPLIT_COSTS.values())
     return (
         split_rows(cur, day)
-        .with_columns(
+        .select(
             pl.col("line_item_usage_start_date").dt.truncate("1h").alias("hour"),
-            task_arn.str.extract(r"^arn:aws:ecs:([^:]+):", 1).alias("region"),
+            pl.col("line_item_resource_id").alias("task_id"),
             normalize_resource_id(pl.col("split_line_item_parent_resource_id")).alias(
                 "instance_id"
             ),
-            task_arn.alias("task_id"),
+            _non_empty(tag_value("resource_tags", "aws_ecs_cluster_name")).alias("cluster_tag"),
+            _non_empty(tag_value("resource_tags", "aws_ecs_service_name")).alias("service"),
+            *per_resource,
+            *[pl.col(c).alias(n) for c, n in _SPLIT_COSTS.items()],
+        )
+        # Text keys grouped as categorical codes: the same groups, several times faster.
+        .with_columns(pl.col(_TEXT_KEYS).cast(pl.Categorical))
+        .group_by(["hour", *_TEXT_KEYS])
+        .agg(
+            pl.col("vcpu_reserved", "gb_reserved", "vcpu_used", "gb_used", *costs).sum(),
+            *[pl.col(n).null_count().alias(f"{n}_missing") for n in costs],
+        )
+        .with_columns(pl.col(_TEXT_KEYS).cast(pl.String))
+        .with_columns(
+            task_arn.str.extract(r"^arn:aws:ecs:([^:]+):", 1).alias("region"),
             cluster.alias("cluster"),
             # A task ARN of the old format without tags names no cluster: still a worker.
             pl.coalesce(
-                service, cluster + pl.lit("/standalone"), pl.lit("unknown/standalone")
+                "service", cluster + pl.lit("/standalone"), pl.lit("unknown/standalone")
             ).alias("worker"),
-        )
-        .group_by(["hour", "region", "instance_id", "task_id", "cluster", "worker"])
-        .agg(
-            per_resource("split_line_item_reserved_usage", "reserved")
-            + per_resource("split_line_item_actual_usage", "used")
-            + [
-                _sum_or_null("split_line_item_split_cost").alias("split_cost"),
-                _sum_or_null("split_line_item_unused_cost").alias("unused_cost"),
-            ]
+            *[pl.when(pl.col(f"{n}_missing") == 0).then(pl.col(n)).alias(n) for n in costs],
         )
         .select(TASK_HOUR_COLUMNS)
     )

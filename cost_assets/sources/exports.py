@@ -22,7 +22,14 @@ from typing import Any, Literal
 import polars as pl
 
 from cost_assets.errors import InputError
-from cost_assets.sources.files import file_columns, read_columns, read_file_source
+from cost_assets.sources.files import (
+    Source,
+    file_columns,
+    parquet_rows,
+    read_columns,
+    read_file_source,
+    readable,
+)
 from cost_assets.sources.normalize import FIRST_ROWS, normalize_frame, to_map
 from cost_assets.sources.schemas import (
     EXPORT_COLUMNS,
@@ -58,6 +65,8 @@ class Delivery:
     files: list[ObjectInfo] = field(default_factory=list)
     from_manifest: bool = True
     manifest_version: str | None = None
+    # Rows in each file (by key), recorded when the delivery is read.
+    file_rows: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         """Which delivery was read, for Dagster metadata: manifest, execution and file tags."""
@@ -282,9 +291,19 @@ def _merge_maps(first: str, second: str) -> pl.Expr:
 
 
 def read_export_file(
-    store: SourceStore, kind: ExportKind, obj: ObjectInfo, columns: Sequence[str]
-) -> pl.DataFrame:
-    """One data file (Parquet or gzip CSV) as a normalised frame of `columns`."""
+    store: SourceStore,
+    kind: ExportKind,
+    obj: ObjectInfo,
+    columns: Sequence[str],
+    day: date | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """One data file (Parquet or gzip CSV) as a normalised frame of `columns`, and the file's
+    row count.
+
+    With ``day``, a Parquet file yields only the rows that day reads (``rows_for_day``), and
+    only their row groups are decoded. Bad input is still named by the file's own row: a
+    filtered read that fails is repeated over the whole file, whose error names it.
+    """
     uri = store.uri(obj.key)
     data = read_file_source(store, obj.key)
     fmt, present = file_columns(data, uri)
@@ -306,7 +325,28 @@ def read_export_file(
 
     wanted = [a for a in actual.values() if a] + list(extra.values())
     wanted = list(dict.fromkeys(wanted or present[:1]))  # one column keeps the row count
+    if day is not None and fmt == "parquet":
+        names = {n: a for n, a in actual.items() if a}
+        rows = _day_predicate(kind, day, data, names)
+        if rows is not None:
+            try:
+                raw = read_columns(data, fmt, wanted, uri, rows)
+                return _normalized(kind, raw, actual, extra, columns, uri), parquet_rows(data)
+            except InputError:
+                pass  # read again below, whole, so that the error names the file's row
     raw = read_columns(data, fmt, wanted, uri)
+    return _normalized(kind, raw, actual, extra, columns, uri), raw.height
+
+
+def _normalized(
+    kind: ExportKind,
+    raw: pl.DataFrame,
+    actual: dict[str, str | None],
+    extra: dict[str, str],
+    columns: Sequence[str],
+    uri: str,
+) -> pl.DataFrame:
+    """A file's raw columns under their canonical names and types, checked."""
     renamed = raw.select([pl.col(a).alias(n) for n, a in actual.items() if a])
     frame = normalize_frame(renamed, EXPORT_COLUMNS[kind], list(columns), uri, raw.height)
 
@@ -326,47 +366,62 @@ def read_export_file(
     return frame
 
 
-def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
-    """Every charge has a period; it cannot start or end after its billing period ends
-    (corrections point back, never forward), nor end before it starts."""
-    if "ChargePeriodStart" not in frame.columns:
-        return
-    start = pl.col("ChargePeriodStart")
+def _day_predicate(
+    kind: ExportKind, day: date, data: Source, names: dict[str, str]
+) -> pl.Expr | None:
+    """The predicate of ``rows_for_day`` on a Parquet file's own column names, or None when
+    the file must be read whole: its timestamps are not timestamps, or (FOCUS) some row
+    breaks a charge-period rule, which only the whole file can report."""
+    scan = pl.scan_parquet(readable(data), hive_partitioning=False)
+    schema = scan.collect_schema()
+    rows = rows_for_day(kind, day, schema, names)
+    if rows is None or kind == "cur":
+        return rows
+    period = [n for n in _PERIOD_COLUMNS if n in names]
+    if not all(isinstance(schema[names[n]], pl.Datetime) for n in period):
+        return None
+    rules = [mask.fill_null(False) for _, _, mask in _period_rules(period)]
+    if rules:
+        renamed = scan.select([pl.col(names[n]).alias(n) for n in period])
+        if renamed.select(pl.any_horizontal(rules).any()).collect().item():
+            return None
+    return rows
+
+
+_PERIOD_COLUMNS = ("BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd")
+
+
+def _period_rules(columns: Sequence[str]) -> list[tuple[str, str, pl.Expr]]:
+    """The charge-period rules that apply to ``columns``: (message, column named, mask of the
+    rows that break it). Every charge has a period; it cannot start or end after its billing
+    period ends (corrections point back, never forward), nor end before it starts."""
+    start, end = pl.col("ChargePeriodStart"), pl.col("ChargePeriodEnd")
     # A charge without a period belongs to no day: its dollars would vanish unseen.
-    for column in ("ChargePeriodStart", "ChargePeriodEnd"):
-        if column in frame.columns:
-            rows = frame.select(pl.col(column).is_null()).to_series()
-            if rows.any():
-                raise InputError("charge period is empty", uri, column, _first_rows(rows))
-    if "BillingPeriodStart" in frame.columns:
+    rules = [
+        ("charge period is empty", c, pl.col(c).is_null())
+        for c in ("ChargePeriodStart", "ChargePeriodEnd")
+        if c in columns
+    ]
+    if "ChargePeriodStart" in columns and "BillingPeriodStart" in columns:
         period_end = pl.col("BillingPeriodStart").dt.offset_by("1mo")
-        after = start >= period_end
-        rows = frame.select(after.fill_null(False)).to_series()
-        if rows.any():
-            raise InputError(
-                "charge period starts after its billing period ends",
-                uri,
-                "ChargePeriodStart",
-                _first_rows(rows),
-            )
+        message = "charge period starts after its billing period ends"
+        rules.append((message, "ChargePeriodStart", start >= period_end))
         # A day reads its own period's delivery and later ones, never earlier ones: a charge
         # running past its period's end would lose the part after it.
-        if "ChargePeriodEnd" in frame.columns:
-            past = (pl.col("ChargePeriodEnd") > period_end) & (start < period_end)
-            rows = frame.select(past.fill_null(False)).to_series()
-            if rows.any():
-                raise InputError(
-                    "charge period runs past the end of its billing period",
-                    uri,
-                    "ChargePeriodEnd",
-                    _first_rows(rows),
-                )
-    if "ChargePeriodEnd" in frame.columns:
-        rows = frame.select((pl.col("ChargePeriodEnd") < start).fill_null(False)).to_series()
+        if "ChargePeriodEnd" in columns:
+            message = "charge period runs past the end of its billing period"
+            rules.append((message, "ChargePeriodEnd", (end > period_end) & (start < period_end)))
+    if "ChargePeriodStart" in columns and "ChargePeriodEnd" in columns:
+        rules.append(("charge period ends before it starts", "ChargePeriodEnd", end < start))
+    return rules
+
+
+def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
+    """An InputError naming the first rows that break a charge-period rule, if any do."""
+    for message, column, mask in _period_rules(frame.columns):
+        rows = frame.select(mask.fill_null(False)).to_series()
         if rows.any():
-            raise InputError(
-                "charge period ends before it starts", uri, "ChargePeriodEnd", _first_rows(rows)
-            )
+            raise InputError(message, uri, column, _first_rows(rows))
 
 
 def _first_rows(mask: pl.Series) -> list[int]:
@@ -378,8 +433,11 @@ def read_export(
     delivery: Delivery,
     columns: Sequence[str] | None = None,
     source_column: str | None = None,
+    day: date | None = None,
 ) -> pl.DataFrame:
-    """Every file of a delivery, normalised (see `schemas`) and stacked.
+    """Every file of a delivery, normalised (see `schemas`) and stacked; with ``day``, only
+    the rows that day reads (see ``read_export_file``). Each file's row count is recorded in
+    ``delivery.file_rows``.
 
     `columns` defaults to what the pipeline uses (FOCUS_COLUMNS_USED or CUR_COLUMNS_USED);
     only those are decoded. Extra columns in the files are ignored. With `source_column`,
@@ -388,7 +446,8 @@ def read_export(
     names = list(columns) if columns is not None else EXPORT_COLUMNS_USED[delivery.kind]
     frames = []
     for obj in delivery.files:
-        frame = read_export_file(store, delivery.kind, obj, names)
+        frame, file_rows = read_export_file(store, delivery.kind, obj, names, day)
+        delivery.file_rows[obj.key] = file_rows
         if source_column is not None:
             frame = frame.with_columns(pl.lit(obj.key, dtype=pl.String).alias(source_column))
         frames.append(frame)
@@ -448,7 +507,8 @@ def read_export_for_day(
     source_column: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> tuple[pl.DataFrame | None, list[Delivery]]:
-    """Every row of the deliveries that may hold ``day``'s charges, and those deliveries.
+    """The rows ``day`` reads (see ``rows_for_day``) of the deliveries that may hold its
+    charges, and those deliveries.
 
     With ``source_column``, each row also names the file it came from; ``columns`` defaults to
     what the pipeline uses (see ``read_export``).
@@ -456,7 +516,7 @@ def read_export_for_day(
     deliveries = [
         d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
     ]
-    frames = [read_export(store, d, columns, source_column) for d in deliveries]
+    frames = [read_export(store, d, columns, source_column, day) for d in deliveries]
     return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
 
 
@@ -468,24 +528,47 @@ def _instant(moment: datetime, dtype: pl.DataType) -> pl.Expr:
     return pl.lit(moment).cast(dtype)
 
 
-def day_rows(kind: ExportKind, day: date, schema: pl.Schema) -> pl.Expr | None:
+def day_rows(
+    kind: ExportKind, day: date, schema: pl.Schema, names: dict[str, str] | None = None
+) -> pl.Expr | None:
     """A predicate on a file's raw columns that keeps at least the rows a day uses: FOCUS rows
-    whose charge period touches the day, CUR rows whose usage starts on it. None when the
-    columns are not timestamps (CSV text), which then cannot be filtered before decoding."""
+    whose charge period touches the day, CUR rows whose usage starts on it. ``names`` maps
+    canonical column names to the file's own (the same when omitted). None when the columns
+    are not timestamps (CSV text), which then cannot be filtered before decoding."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     end = start + timedelta(days=1)
-    names = (
+    canonical = (
         ("ChargePeriodStart", "ChargePeriodEnd")
         if kind == "focus"
         else ("line_item_usage_start_date",)
     )
-    dtypes = [schema.get(n) for n in names]
+    columns = [(names or {}).get(n, n) for n in canonical]
+    dtypes = [schema.get(n) for n in columns]
     if not all(isinstance(d, pl.Datetime) for d in dtypes):
         return None
     if kind == "cur":
-        usage_start = pl.col(names[0])
+        usage_start = pl.col(columns[0])
         return (usage_start >= _instant(start, dtypes[0])) & (
             usage_start < _instant(end, dtypes[0])
         )
-    charge_start, charge_end = pl.col(names[0]), pl.col(names[1])
+    charge_start, charge_end = pl.col(columns[0]), pl.col(columns[1])
     return (charge_start < _instant(end, dtypes[0])) & (charge_end >= _instant(start, dtypes[1]))
+
+
+def earliest_charge_read(day: date) -> datetime:
+    """The start of the earliest billing period whose charges a delivery read for ``day`` can
+    hold and some day still reads: ``LATER_PERIODS_READ`` periods before the day's own."""
+    index = day.year * 12 + day.month - 1 - LATER_PERIODS_READ
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def rows_for_day(
+    kind: ExportKind, day: date, schema: pl.Schema, names: dict[str, str] | None = None
+) -> pl.Expr | None:
+    """What a day reads of a file: its rows (``day_rows``) and, of FOCUS, the rows dated
+    too far back for any day to read them (counted as out of reach, see ``oddities``)."""
+    rows = day_rows(kind, day, schema, names)
+    if rows is None or kind == "cur":
+        return rows
+    end = (names or {}).get("ChargePeriodEnd", "ChargePeriodEnd")
+    return rows | (pl.col(end) <= _instant(earliest_charge_read(day), schema[end]))

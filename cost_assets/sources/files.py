@@ -43,7 +43,7 @@ def read_file_source(store: SourceStore, key: str) -> Source:
     return read_file_bytes(store, key)
 
 
-def _open(data: Source) -> Path | io.BytesIO:
+def readable(data: Source) -> Path | io.BytesIO:
     return data if isinstance(data, Path) else io.BytesIO(data)
 
 
@@ -51,17 +51,33 @@ def file_columns(data: Source, uri: str) -> tuple[FileFormat, list[str]]:
     """The format of a file's (gunzipped) bytes, told by its magic number, and its columns."""
     try:
         if isinstance(data, Path) or data[:4] == b"PAR1":
-            return "parquet", pq.ParquetFile(_open(data)).schema_arrow.names
+            return "parquet", pq.ParquetFile(readable(data)).schema_arrow.names
         return "csv", pl.read_csv(io.BytesIO(data), n_rows=0, infer_schema=False).columns
     except Exception as exc:  # pyarrow and polars raise many types for a corrupt file
         raise InputError(f"cannot read file header ({type(exc).__name__})", file=uri) from None
 
 
-def read_columns(data: Source, fmt: FileFormat, columns: list[str], uri: str) -> pl.DataFrame:
-    """Only the named columns of a file; CSV cells are read as text, Parquet keeps its types."""
+def read_columns(
+    data: Source,
+    fmt: FileFormat,
+    columns: list[str],
+    uri: str,
+    rows: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Only the named columns of a file; CSV cells are read as text, Parquet keeps its types.
+
+    ``rows``, a predicate on those columns, keeps only the rows it selects from a Parquet
+    file, and lets the reader skip the row groups whose statistics exclude them all.
+    """
     try:
         if fmt == "parquet":
-            return pl.read_parquet(_open(data), columns=columns, hive_partitioning=False)
-        return pl.read_csv(_open(data), columns=columns, infer_schema=False)
+            scan = pl.scan_parquet(readable(data), hive_partitioning=False).select(columns)
+            return (scan if rows is None else scan.filter(rows)).collect()
+        return pl.read_csv(readable(data), columns=columns, infer_schema=False)
     except Exception as exc:  # pyarrow and polars raise many types for a corrupt file
         raise InputError(f"cannot read {fmt} file ({type(exc).__name__})", file=uri) from None
+
+
+def parquet_rows(data: Source) -> int:
+    """A Parquet file's row count, from its footer."""
+    return pq.ParquetFile(readable(data)).metadata.num_rows

@@ -28,11 +28,10 @@ def _total(frame: pl.DataFrame, column: str | None) -> float:
     return float(frame.get_column(column).fill_null(0.0).sum())
 
 
-def empty_files(frame: pl.DataFrame, keys: list[str], source_column: str) -> list[str]:
+def empty_files(file_rows: dict[str, int], keys: Sequence[str]) -> list[str]:
     """The files of a delivery that held no rows (an overwrite delivery's stale chunks, when
-    read without a manifest, or a chunk AWS wrote empty)."""
-    seen = set(frame.get_column(source_column).unique().to_list()) if frame.height else set()
-    return [k for k in keys if k not in seen]
+    read without a manifest, or a chunk AWS wrote empty), from each file's row count."""
+    return [k for k in keys if file_rows.get(k) == 0]
 
 
 def duplicates_across_files(

@@ -154,21 +154,21 @@ CUR_COLUMNS: dict[str, Column] = _columns(
     Column("bill_billing_period_end_date", "timestamp", required=False),
 )
 
+# What the pipeline reads of CUR: shares and capacity, never dollars (those come from FOCUS).
 CUR_COLUMNS_USED: list[str] = [
     "line_item_usage_start_date",
-    "line_item_usage_end_date",
     "line_item_operation",
     "line_item_usage_type",
     "line_item_resource_id",
-    "line_item_line_item_type",
     "product_instance_type",
     "product",
     "resource_tags",
     "product_region_code",
-    *SPLIT_COLUMNS,
-    "line_item_unblended_cost",
-    "pricing_public_on_demand_rate",
-    "bill_invoice_id",
+    "split_line_item_parent_resource_id",
+    "split_line_item_reserved_usage",
+    "split_line_item_actual_usage",
+    "split_line_item_split_cost",
+    "split_line_item_unused_cost",
 ]
 
 EXPORT_COLUMNS: dict[str, dict[str, Column]] = {"focus": FOCUS_COLUMNS, "cur": CUR_COLUMNS}
