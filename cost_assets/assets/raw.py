@@ -32,7 +32,7 @@ from cost_assets.sources.exports import (
     billing_periods_for,
     read_export_for_day,
 )
-from cost_assets.sources.fingerprint import fingerprint
+from cost_assets.sources.fingerprint import fingerprint, row_hashes
 from cost_assets.sources.reference import load_reference as load_reference_files
 from cost_assets.sources.storage import SourceStore
 from cost_assets.sources.usage import read_usage
@@ -59,14 +59,16 @@ def file_oddities(
     rows: pl.DataFrame | None,
     deliveries: list[Delivery],
     cost_column: str | None = None,
+    hashes: pl.Series | None = None,
 ) -> dict:
     """Empty files among those ``read`` and rows of the day repeated across the files of a
-    delivery, for metadata (both frames carry ``SOURCE_FILE``)."""
+    delivery, for metadata (both frames carry ``SOURCE_FILE``; ``hashes`` are the day's row
+    hashes without it, when already computed)."""
     if read is None or rows is None:
         return {"empty_files_read": [], "duplicate_rows_across_files": 0}
     keys = [f.key for d in deliveries for f in d.files]
     file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
-    duplicates = oddities.duplicates_across_files(rows, SOURCE_FILE, cost_column)
+    duplicates = oddities.duplicates_across_files(rows, SOURCE_FILE, cost_column, hashes)
     counted = {
         "empty_files_read": oddities.empty_files(file_rows, keys),
         "duplicate_rows_across_files": duplicates["rows"],
@@ -82,8 +84,13 @@ def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:
     return None if rows is None else rows.drop(SOURCE_FILE)
 
 
-def input_fingerprint(rows: pl.DataFrame | None) -> str:
-    return fingerprint(rows if rows is not None else pl.DataFrame())
+def input_fingerprint(rows: pl.DataFrame | None, hashes: pl.Series | None = None) -> str:
+    return fingerprint(rows if rows is not None else pl.DataFrame(), hashes)
+
+
+def _row_hashes(rows: pl.DataFrame | None) -> pl.Series | None:
+    """The day's row hashes, shared by the fingerprint and the duplicate count."""
+    return None if rows is None else row_hashes(rows.drop(SOURCE_FILE))
 
 
 # What the reconciliation formula reads: BillingPeriodStart too, so that the same rows are
@@ -165,7 +172,8 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
             storage.source_store(), "focus", day, source_column=SOURCE_FILE
         )
     with_source = focus_rows_for_day(read, day)
-    counted = file_oddities(read, with_source, deliveries, "EffectiveCost")
+    hashes = _row_hashes(with_source)
+    counted = file_oddities(read, with_source, deliveries, "EffectiveCost", hashes)
     focus = _without_source(with_source)
     if focus is not None:
         counted["outside_billing_period"] = oddities.outside_billing_period(focus)
@@ -188,7 +196,7 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
             "dollars_by_charge_category": by_column(frame, "charge_category", "effective_cost"),
             "dollars_by_region": by_column(frame, "region", "effective_cost"),
             "deliveries": [d.describe() for d in deliveries],
-            "input_fingerprint": input_fingerprint(focus),
+            "input_fingerprint": input_fingerprint(focus, hashes),
             "export_rows_of_day": 0 if focus is None else focus.height,
             "corrections": 0
             if not frame.height
@@ -228,7 +236,8 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
             storage.source_store(), "cur", day, source_column=SOURCE_FILE
         )
     with_source = cur_rows_for_day(read, day)
-    counted = file_oddities(read, with_source, deliveries)
+    hashes = _row_hashes(with_source)
+    counted = file_oddities(read, with_source, deliveries, hashes=hashes)
     cur = _without_source(with_source)
     tables = storage.tables()
     tasks, instances, artefacts = cur_tables(cur, day, settings)
@@ -248,7 +257,7 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         metadata={
             **table_metadata(tasks, task_path),
             "deliveries": delivery_metadata,
-            "input_fingerprint": input_fingerprint(cur),
+            "input_fingerprint": input_fingerprint(cur, hashes),
             "export_rows_of_day": 0 if cur is None else cur.height,
             "empty_parent_rows_ignored": artefacts,
             "task_hours_reserving_more_than_instance": over["task_hours"],

@@ -9,22 +9,28 @@ import hashlib
 
 import polars as pl
 
+_ENTRY, _FIELD, _NULL = "\x1f", "\x1e", "\x00"
 
-def fingerprint(rows: pl.DataFrame) -> str:
-    """SHA-256 over the sorted row hashes of ``rows`` (map columns included)."""
+
+def _map_text(column: str) -> pl.Expr:
+    """A map column as text, entry by entry in order; null stays null, empty is ''."""
+    entry = pl.element().struct.field("key").fill_null(_NULL) + pl.lit(_FIELD)
+    entry = entry + pl.element().struct.field("value").cast(pl.String).fill_null(_NULL)
+    return pl.col(column).list.eval(entry).list.join(_ENTRY)
+
+
+def row_hashes(rows: pl.DataFrame) -> pl.Series:
+    """One 64-bit hash per row over every column, in column-name order (map columns through
+    their text, which hashes the same in every run)."""
+    stable = rows.select(sorted(rows.columns)).with_columns(
+        [_map_text(c) for c, dtype in rows.schema.items() if isinstance(dtype, pl.List)]
+    )
+    return stable.hash_rows(seed=0)
+
+
+def fingerprint(rows: pl.DataFrame, hashes: pl.Series | None = None) -> str:
+    """SHA-256 over the sorted row hashes of ``rows`` (``hashes``, when already computed)."""
     if rows.height == 0:
         return hashlib.sha256(b"").hexdigest()
-    stable = rows.select(sorted(rows.columns)).with_columns(
-        # Row hashes of nested columns go through their JSON text, which is stable.
-        [
-            pl.col(c)
-            .cast(pl.List(pl.Struct({"key": pl.String, "value": pl.String})))
-            .list.eval(pl.element().struct.json_encode())
-            .list.join("\x1f")
-            for c, dtype in rows.schema.items()
-            if isinstance(dtype, pl.List)
-        ]
-    )
-    hashes = stable.hash_rows(seed=0).sort()
-    text = hashes.cast(pl.String).str.join("\n").item()
-    return hashlib.sha256(text.encode()).hexdigest()
+    hashes = row_hashes(rows) if hashes is None else hashes
+    return hashlib.sha256(hashes.sort().to_numpy().tobytes()).hexdigest()

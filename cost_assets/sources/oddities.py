@@ -35,18 +35,23 @@ def empty_files(file_rows: dict[str, int], keys: Sequence[str]) -> list[str]:
 
 
 def duplicates_across_files(
-    frame: pl.DataFrame, source_column: str, cost_column: str | None = None
+    frame: pl.DataFrame,
+    source_column: str,
+    cost_column: str | None = None,
+    hashes: pl.Series | None = None,
 ) -> dict[str, Any]:
     """Rows that appear identically (every column read) in more than one file of a delivery.
 
     AWS never repeats a row within one delivery, but a row identical in every column the
     pipeline reads can still be a distinct charge (it differs in columns not read), so the
     copies are kept. Counted: the copies beyond the first, their cost, and the files involved.
+    ``hashes`` are the rows' hashes over every column but the source, when already computed.
     """
     if not frame.height:
         return {"rows": 0, "cost": 0.0, "files": []}
-    content = [c for c in frame.columns if c != source_column]
-    keyed = frame.with_columns(frame.select(content).hash_rows().alias("__row"))
+    if hashes is None:
+        hashes = frame.drop(source_column).hash_rows()
+    keyed = frame.with_columns(hashes.alias("__row"))
     groups = (
         keyed.group_by("__row")
         .agg(
