@@ -19,6 +19,7 @@ explain the compute pool and never change its total.
 import polars as pl
 
 from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
+from cost_assets.methodology.join import coded
 
 UNATTRIBUTED = "unattributed"
 
@@ -99,6 +100,7 @@ def worker_costs(
     task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Compute cost per hour, region, fleet, worker and capacity class."""
+    task_costs = coded(task_costs)  # daemons are folded per instance-hour: joined on codes
     running = _in_use_by_worker(task_costs).filter(pl.col("split_path") != "dark")
     in_use = running.select(
         "hour",

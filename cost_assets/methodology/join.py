@@ -57,16 +57,16 @@ TASK_COST_COLUMNS = [
 def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
     """Σ effective cost per EC2 instance-hour (all rows: Savings-Plan-covered and on-demand)."""
     return (
-        charges.filter(is_instance_usage())
-        .rename({"resource_id": "instance_id"})
+        coded(charges.filter(is_instance_usage()).rename({"resource_id": "instance_id"}))
         .group_by(INSTANCE_HOUR)
         .agg(
-            pl.col("region").drop_nulls().min(),
+            pl.col("region").min(),
             pl.col("effective_cost").sum().alias("instance_cost"),
-            pl.col("tag_fleet").drop_nulls().min(),
-            pl.col("sku_meter").drop_nulls().min().str.extract(r":(.+)$", 1).alias("meter_type"),
+            pl.col("tag_fleet").min(),
+            pl.col("sku_meter").min().alias("meter_type"),
             pl.len().alias("focus_rows"),
         )
+        .with_columns(pl.col("meter_type").str.extract(r":(.+)$", 1))
     )
 
 
@@ -85,12 +85,13 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
         pl.col("gb_reserved").fill_null(0.0), pl.col("gb_used").fill_null(0.0)
     )
     task_fleets = (
-        tasks.join(workers.select("worker", "fleet", "is_daemon"), on="worker", how="left")
+        coded(tasks)
+        .join(workers.select("worker", "fleet", "is_daemon"), on="worker", how="left")
         .group_by(INSTANCE_HOUR + ["fleet"])
         .agg(
             (~pl.col("is_daemon").fill_null(False)).any().alias("runs_workers"),
             allocated.sum().alias("allocated"),
-            pl.col("region").drop_nulls().min().alias("task_region"),
+            pl.col("region").min().alias("task_region"),
         )
         .group_by(INSTANCE_HOUR)
         .agg(
@@ -103,7 +104,7 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
             .first()
             .fill_null("unknown")
             .alias("task_fleet"),
-            pl.col("task_region").drop_nulls().min(),
+            pl.col("task_region").min(),
         )
     )
     hours = instance_hours(charges)
@@ -121,6 +122,7 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
         )
         .filter(pl.col("fleet").is_not_null())
         .drop("known", "task_fleet", "tag_fleet", "task_region")
+        .with_columns(pl.col("instance_id").cast(pl.String))
     )
 
 
@@ -166,12 +168,14 @@ def task_costs(
     """
     if pool is None:
         pool = compute_pool(charges, tasks, workers)
-    # The priced pool and its tasks feed every path below: materialized once here, or the
-    # query plan would recompute the pool in each branch.
-    pool = _capacity(pool, instances, instance_types).collect().lazy()
+    # Instance ids are joined on as categorical codes (the same matches, faster), and
+    # the priced pool feeds every path below: materialized once here, or the query plan
+    # would recompute it in each branch.
+    pool = _capacity(coded(pool), coded(instances), instance_types).collect().lazy()
     catalog = workers.select("worker", "is_daemon", "gpus_per_task")
     priced_tasks = (
-        tasks.join(pool.select(INSTANCE_HOUR + ["gpu_capacity"]), on=INSTANCE_HOUR, how="inner")
+        coded(tasks)
+        .join(pool.select(INSTANCE_HOUR + ["gpu_capacity"]), on=INSTANCE_HOUR, how="inner")
         .join(catalog, on="worker", how="left")
         .with_columns(
             pl.col("is_daemon").fill_null(False),
@@ -285,7 +289,12 @@ def task_costs(
     return pl.concat(
         [task_rows.select(TASK_COST_COLUMNS), dark_rows.select(TASK_COST_COLUMNS)],
         how="vertical_relaxed",
-    )
+    ).with_columns(pl.col("instance_id").cast(pl.String))
+
+
+def coded(frame: pl.LazyFrame, column: str = "instance_id") -> pl.LazyFrame:
+    """``frame`` with its id column as categorical codes, for joins and groupings on it."""
+    return frame.with_columns(pl.col(column).cast(pl.Categorical))
 
 
 def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
