@@ -43,18 +43,25 @@ USAGE_COLUMNS = [
 # Raw stages --------------------------------------------------------------------------------
 
 
+def _rows_where(frame: pl.DataFrame | None, predicate: pl.Expr) -> pl.DataFrame | None:
+    """The rows of ``frame`` where ``predicate`` holds: ``frame`` itself when all do, as when
+    the read already kept only the day's rows, so that a big day is not copied."""
+    if frame is None:
+        return None
+    keep = frame.select(predicate.fill_null(False)).to_series()
+    return frame if keep.all() else frame.filter(keep)
+
+
 def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
     """The export rows whose charge period touches ``day``: what the day is computed from."""
-    return None if focus is None else focus.filter(charge_rules.overlaps_day(day))
+    return _rows_where(focus, charge_rules.overlaps_day(day))
 
 
 def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
     """The CUR rows whose usage starts on ``day``."""
-    if cur is None:
-        return None
     start, end = charge_rules.day_bounds(day)
     usage_start = pl.col("line_item_usage_start_date")
-    return cur.filter((usage_start >= start) & (usage_start < end))
+    return _rows_where(cur, (usage_start >= start) & (usage_start < end))
 
 
 def hourly_charges(focus: pl.DataFrame | None, day: date, settings: dict) -> pl.DataFrame:
@@ -230,17 +237,18 @@ def compute_day(sources: str, day: date) -> int:
     settings = reference["settings"]
 
     # Raw: the day's export rows, its hourly charges, task-hours, instances and usage.
-    focus_read, _ = read_export_for_day(store, "focus", day)
-    cur_read, _ = read_export_for_day(store, "cur", day)
-    focus = focus_rows_for_day(focus_read, day)
-    cur = cur_rows_for_day(cur_read, day)
-    rows_in = (0 if focus is None else focus.height) + (0 if cur is None else cur.height)
+    # Each export is read, reduced to its day's tables and let go before the next is read.
+    focus = focus_rows_for_day(read_export_for_day(store, "focus", day)[0], day)
+    rows_in = 0 if focus is None else focus.height
     charges = hourly_charges(focus, day, settings)
+    del focus
+    cur = cur_rows_for_day(read_export_for_day(store, "cur", day)[0], day)
+    rows_in += 0 if cur is None else cur.height
     tasks, instances, _ = cur_tables(cur, day, settings)
+    del cur
     speech, _ = read_usage(store, "speech", day)
     llm, _ = read_usage(store, "llm", day)
     usage = combine_usage(speech, llm)
-    del focus, cur, focus_read, cur_read
 
     # Compute: the join, capacity classes, layer 1 (trailing windows: the day alone).
     task_costs, _, _, _ = task_cost_tables(

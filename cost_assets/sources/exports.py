@@ -441,7 +441,8 @@ def read_export(
 
     `columns` defaults to what the pipeline uses (FOCUS_COLUMNS_USED or CUR_COLUMNS_USED);
     only those are decoded. Extra columns in the files are ignored. With `source_column`,
-    each row also carries the key of the file it came from, in that column.
+    each row also carries the key of the file it came from, in that column (categorical:
+    one code per row, not one string).
     """
     names = list(columns) if columns is not None else EXPORT_COLUMNS_USED[delivery.kind]
     frames = []
@@ -449,12 +450,12 @@ def read_export(
         frame, file_rows = read_export_file(store, delivery.kind, obj, names, day)
         delivery.file_rows[obj.key] = file_rows
         if source_column is not None:
-            frame = frame.with_columns(pl.lit(obj.key, dtype=pl.String).alias(source_column))
+            frame = frame.with_columns(pl.lit(obj.key, dtype=pl.Categorical).alias(source_column))
         frames.append(frame)
     if not frames:
         frame = empty_frame(EXPORT_COLUMNS[delivery.kind], names)
         if source_column is not None:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(source_column))
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Categorical).alias(source_column))
         return frame
     return pl.concat(frames, how="vertical")
 
