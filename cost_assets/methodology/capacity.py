@@ -39,30 +39,64 @@ def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
 
     All of a daemon's cost, its split and its share of the unused capacity alike, becomes the
     workers' in-use cost (SPEC 3.4): keeping the instance's agents running is part of running
-    the workers, not capacity held in reserve.
+    the workers, not capacity held in reserve. Within an instance-hour the workers share it
+    in proportion to their in-use cost (``daemon_fold``), evenly when that is all zero
+    (``daemon_fold_even``); an instance-hour with no worker keeps it ``unattributed``.
+
+    The rule is the allocation mechanism's (``allocate``) with one level per instance-hour,
+    written out: one grouping and one join, as it runs over every task-hour of the day.
     """
-    daemons = task_costs.filter(pl.col("is_daemon") & (pl.col("split_path") != "dark"))
-    parts = daemons.select(
+    instance_hour = ["hour", "instance_id"]
+    active = task_costs.filter(pl.col("split_path") != "dark")
+    daemons = (
+        active.filter(pl.col("is_daemon"))
+        .group_by(instance_hour)
+        .agg(
+            pl.col("region").first(),
+            pl.col("fleet").first(),
+            (pl.col("in_use_cost") + pl.col("idle_cost")).sum().alias("daemon_cost"),
+        )
+    )
+    # A worker's weight is its tasks' positive in-use cost; evenly means one share a worker.
+    workers = (
+        _in_use_by_worker(active)
+        .group_by(*instance_hour, "worker")
+        .agg(pl.col("in_use_cost").clip(lower_bound=0.0).sum())
+    )
+    totals = workers.group_by(instance_hour).agg(
+        pl.col("in_use_cost").sum().alias("in_use_total"), pl.len().alias("workers")
+    )
+    by_instance_hour = daemons.join(totals, on=instance_hour, how="left")
+    folded = by_instance_hour.join(workers, on=instance_hour, how="inner").select(
         "hour",
-        "instance_id",
         "region",
         "fleet",
+        "worker",
+        pl.when(pl.col("in_use_total") > 0)
+        .then(pl.col("daemon_cost") * (pl.col("in_use_cost") / pl.col("in_use_total")))
+        .otherwise(pl.col("daemon_cost") / pl.col("workers"))
+        .alias("cost_usd"),
+        pl.when(pl.col("in_use_total") > 0)
+        .then(pl.lit("daemon_fold"))
+        .otherwise(pl.lit("daemon_fold_even"))
+        .alias("step"),
+    )
+    alone = by_instance_hour.filter(pl.col("workers").is_null()).select(
+        "hour",
+        "region",
+        "fleet",
+        pl.lit(UNATTRIBUTED).alias("worker"),
+        pl.col("daemon_cost").alias("cost_usd"),
+        pl.lit("unattributed").alias("step"),
+    )
+    return pl.concat([folded, alone]).select(
+        "hour",
+        "region",
+        "fleet",
+        "worker",
         pl.lit("in_use").alias("cost_class"),
-        (pl.col("in_use_cost") + pl.col("idle_cost")).alias("cost_usd"),
-    )
-    workers = _in_use_by_worker(task_costs)
-    by_in_use = Level(
-        "daemon_fold",
-        workers.select("hour", "instance_id", "worker", pl.col("in_use_cost").alias(WEIGHT)),
-        on=("hour", "instance_id"),
-    )
-    evenly = Level(
-        "daemon_fold_even",
-        even_drivers(workers.select("hour", "instance_id", "worker")),
-        on=("hour", "instance_id"),
-    )
-    return allocate(parts, [by_in_use, evenly], ["worker"], {"worker": UNATTRIBUTED}).select(
-        "hour", "region", "fleet", "worker", "cost_class", "step", "cost_usd"
+        "step",
+        "cost_usd",
     )
 
 

@@ -347,7 +347,8 @@ def _normalized(
     uri: str,
 ) -> pl.DataFrame:
     """A file's raw columns under their canonical names and types, checked."""
-    renamed = raw.select([pl.col(a).alias(n) for n, a in actual.items() if a])
+    # Series renamed one by one: no copy of the data (a frame-level select would copy it).
+    renamed = pl.DataFrame([raw.get_column(a).alias(n) for n, a in actual.items() if a])
     frame = normalize_frame(renamed, EXPORT_COLUMNS[kind], list(columns), uri, raw.height)
 
     # FOCUS 1.0: cost categories became tags in 1.2.
