@@ -43,6 +43,17 @@ def _map(entries: MapEntries) -> pl.Expr:
     )
 
 
+def _per_key(frame: pl.DataFrame, keys: list[str], expr: pl.Expr) -> pl.Series:
+    """``expr`` (of the ``keys`` columns only) for every row of ``frame``, evaluated once per
+    distinct key: a map column costs far more to build row by row than to copy."""
+    lookup = frame.select(keys).unique().with_columns(expr.alias("value"))
+    return (
+        frame.select(keys)
+        .join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        .get_column("value")
+    )
+
+
 def stable_sum(frame: pl.DataFrame, by: list[str], value: str, alias: str) -> pl.DataFrame:
     """Σ ``value`` per group, added in sorted order so the float result never varies.
 
@@ -58,10 +69,6 @@ def stable_sum(frame: pl.DataFrame, by: list[str], value: str, alias: str) -> pl
 
 def _prefix() -> pl.Expr:
     return pl.col("region").replace_strict(REGION_PREFIX, default=None)
-
-
-def _instance_no() -> pl.Expr:
-    return pl.col("instance_id").rank("dense").cast(pl.Int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,13 +144,32 @@ def focus_instance_rows(charges: pl.DataFrame) -> pl.DataFrame:
     box = pl.format("{}-BoxUsage:{}", _prefix(), pl.col("instance_type"))
     covered = pl.col("sp_covered")
     in_fleet = pl.col("fleet").is_not_null()
+    tags = (
+        pl.when(in_fleet)
+        .then(
+            _map(
+                {
+                    "fleet": pl.col("fleet"),
+                    "aws:autoscaling:groupName": pl.format("{}-{}-asg", "fleet", "region"),
+                }
+            )
+        )
+        .otherwise(_map({"Name": "ci-runner", "team": "platform"}))
+    )
+    details = _map(
+        {"InstanceType": pl.col("instance_type"), "OperatingSystem": "Linux", "Tenancy": "Shared"}
+    )
+    charges = charges.with_columns(
+        _per_key(charges, ["fleet", "region"], tags).alias("_tags"),
+        _per_key(charges, ["instance_type"], details).alias("_details"),
+    )
     return charges.select(
         pl.col("hour").alias("ChargePeriodStart"),
         pl.col("region").alias("RegionId"),
         pl.format(
             "{}{}",
             pl.col("region"),
-            pl.when(hash_uniform(_instance_no(), 11) < 0.5)
+            pl.when(hash_uniform(pl.col("instance_no"), 11) < 0.5)
             .then(pl.lit("a"))
             .otherwise(pl.lit("b")),
         ).alias("AvailabilityZone"),
@@ -186,24 +212,8 @@ def focus_instance_rows(charges: pl.DataFrame) -> pl.DataFrame:
         pl.when(covered).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.when(covered).then(pl.col("effective_cost")).alias("CommitmentDiscountQuantity"),
         pl.when(covered).then(pl.lit("USD")).alias("CommitmentDiscountUnit"),
-        pl.when(in_fleet)
-        .then(
-            _map(
-                {
-                    "fleet": pl.col("fleet"),
-                    "aws:autoscaling:groupName": pl.format("{}-{}-asg", "fleet", "region"),
-                }
-            )
-        )
-        .otherwise(_map({"Name": "ci-runner", "team": "platform"}))
-        .alias("Tags"),
-        _map(
-            {
-                "InstanceType": pl.col("instance_type"),
-                "OperatingSystem": "Linux",
-                "Tenancy": "Shared",
-            }
-        ).alias("SkuPriceDetails"),
+        pl.col("_tags").alias("Tags"),
+        pl.col("_details").alias("SkuPriceDetails"),
     )
 
 
@@ -218,7 +228,10 @@ def focus_instance_side_rows(instance_hours: pl.DataFrame) -> pl.DataFrame:
     resource and ``RunInstances`` as their operation, as AWS bills them, yet are not compute.
     """
     ebs_cost = EBS_GB * EBS_USD_PER_GB_MONTH / 730
-    ebs = instance_hours.select(
+    tags = pl.when(pl.col("fleet").is_not_null()).then(_map({"fleet": pl.col("fleet")}))
+    ebs = instance_hours.with_columns(
+        _per_key(instance_hours, ["fleet"], tags).alias("_tags")
+    ).select(
         pl.col("hour").alias("ChargePeriodStart"),
         pl.col("region").alias("RegionId"),
         pl.format("{}a", "region").alias("AvailabilityZone"),
@@ -236,9 +249,9 @@ def focus_instance_side_rows(instance_hours: pl.DataFrame) -> pl.DataFrame:
         pl.lit("GB-Mo").alias("ConsumedUnit"),
         pl.lit(EBS_USD_PER_GB_MONTH).alias("ListUnitPrice"),
         pl.lit("Standard").alias("PricingCategory"),
-        pl.when(pl.col("fleet").is_not_null()).then(_map({"fleet": pl.col("fleet")})).alias("Tags"),
+        pl.col("_tags").alias("Tags"),
     )
-    key = _instance_no() * 100_003 + pl.col("hour_index")
+    key = pl.col("instance_no") * 100_003 + pl.col("hour_index")
     transfer = (
         instance_hours.with_columns(
             hash_uniform(key, 21).alias("u"), (1 + 40 * hash_uniform(key, 22)).round(3).alias("gb")
@@ -757,11 +770,27 @@ def focus_periodic_rows(start: date, days: int, scale: int) -> pl.DataFrame:
     )
 
 
+def taxable_billed(focus: pl.DataFrame) -> pl.DataFrame:
+    """The billed cost of each taxable FOCUS row (usage and purchases), with its billing
+    period and service: what ``focus_tax_rows`` taxes."""
+    return focus.filter(
+        pl.col("ChargeCategory").fill_null("Usage").is_in(["Usage", "Purchase"])
+    ).select(
+        "BillingPeriodStart",
+        "x_ServiceCode",
+        pl.col("BilledCost").fill_null(pl.col("EffectiveCost")),
+    )
+
+
 def focus_tax_rows(focus: pl.DataFrame) -> pl.DataFrame:
     """One Tax row per billing period and service, over the whole period (6% of billed)."""
-    taxable = focus.filter(
-        pl.col("ChargeCategory").fill_null("Usage").is_in(["Usage", "Purchase"])
-    ).with_columns(pl.col("BilledCost").fill_null(pl.col("EffectiveCost")))
+    return tax_rows(taxable_billed(focus))
+
+
+def tax_rows(taxable: pl.DataFrame) -> pl.DataFrame:
+    """The Tax rows of taxable billed costs (``taxable_billed``), gathered from any number of
+    pieces of the periods: each sum is taken in sorted order, so it does not depend on them.
+    """
     return (
         stable_sum(taxable, ["BillingPeriodStart", "x_ServiceCode"], "BilledCost", "billed")
         .filter(pl.col("billed") > 0)
@@ -797,6 +826,27 @@ def cur_instance_rows(charges: pl.DataFrame) -> pl.DataFrame:
     covered = pl.col("sp_covered")
     gpu = pl.when(pl.col("gpus") > 0).then(pl.col("gpus").cast(pl.String))
     family = pl.col("instance_type").str.split(".").list.first()
+    product = _map(
+        {
+            "vcpu": pl.col("vcpu").cast(pl.String),
+            "memory": pl.format("{} GiB", pl.col("memory_gib").cast(pl.Int64)),
+            "gpu": gpu,
+            "region": pl.col("region"),
+            "instance_type_family": family,
+            "product_name": "Amazon Elastic Compute Cloud",
+            "operating_system": "Linux",
+        }
+    )
+    tags = (
+        pl.when(pl.col("fleet").is_not_null())
+        .then(_map({"user_fleet": pl.col("fleet")}))
+        .otherwise(_map({"user_name": "ci-runner", "user_team": "platform"}))
+    )
+    product_keys = ["vcpu", "memory_gib", "gpus", "region", "instance_type"]
+    charges = charges.with_columns(
+        _per_key(charges, product_keys, product).alias("_product"),
+        _per_key(charges, ["fleet"], tags).alias("_tags"),
+    )
     return charges.select(
         _naive(pl.col("hour")).alias("line_item_usage_start_date"),
         pl.col("instance_id").alias("line_item_resource_id"),
@@ -828,21 +878,8 @@ def cur_instance_rows(charges: pl.DataFrame) -> pl.DataFrame:
         pl.format("{}-BoxUsage:{}", _prefix(), "instance_type").alias("product_usagetype"),
         pl.lit("RunInstances").alias("product_operation"),
         _sku(pl.col("instance_type")).alias("product_sku"),
-        _map(
-            {
-                "vcpu": pl.col("vcpu").cast(pl.String),
-                "memory": pl.format("{} GiB", pl.col("memory_gib").cast(pl.Int64)),
-                "gpu": gpu,
-                "region": pl.col("region"),
-                "instance_type_family": family,
-                "product_name": "Amazon Elastic Compute Cloud",
-                "operating_system": "Linux",
-            }
-        ).alias("product"),
-        pl.when(pl.col("fleet").is_not_null())
-        .then(_map({"user_fleet": pl.col("fleet")}))
-        .otherwise(_map({"user_name": "ci-runner", "user_team": "platform"}))
-        .alias("resource_tags"),
+        pl.col("_product").alias("product"),
+        pl.col("_tags").alias("resource_tags"),
         pl.when(covered).then(pl.lit(SP_ARN)).alias("savings_plan_savings_plan_a_r_n"),
         pl.when(covered)
         .then(pl.col("effective_cost"))
@@ -924,6 +961,18 @@ def task_splits(
 
 def cur_split_rows(splits: pl.DataFrame, add_artefacts: bool = True) -> pl.DataFrame:
     """CUR ``ECSTask-EC2`` rows: two per task-hour (vCPU-Hours and GB-Hours)."""
+    product = _map({"region": pl.col("region"), "product_name": "Amazon Elastic Container Service"})
+    tags = _map(
+        {
+            "aws_ecs_cluster_name": pl.col("cluster"),
+            "aws_ecs_service_name": pl.col("worker"),
+            "user_fleet": pl.col("cluster"),
+        }
+    )
+    splits = splits.with_columns(
+        _per_key(splits, ["region"], product).alias("_product"),
+        _per_key(splits, ["cluster", "worker"], tags).alias("_tags"),
+    )
     frames = []
     for resource, usage_suffix, unit in (
         ("vcpu", "vCPU-Hours", "vCPU-Hours"),
@@ -958,16 +1007,8 @@ def cur_split_rows(splits: pl.DataFrame, add_artefacts: bool = True) -> pl.DataF
                 pl.lit("AmazonECS").alias("product_servicecode"),
                 pl.col("region").alias("product_region_code"),
                 usage_type.alias("product_usagetype"),
-                _map(
-                    {"region": pl.col("region"), "product_name": "Amazon Elastic Container Service"}
-                ).alias("product"),
-                _map(
-                    {
-                        "aws_ecs_cluster_name": pl.col("cluster"),
-                        "aws_ecs_service_name": pl.col("worker"),
-                        "user_fleet": pl.col("cluster"),
-                    }
-                ).alias("resource_tags"),
+                pl.col("_product").alias("product"),
+                pl.col("_tags").alias("resource_tags"),
                 pl.col("instance_id").alias("split_line_item_parent_resource_id"),
                 pl.col(f"{resource}_reserved").alias("split_line_item_reserved_usage"),
                 pl.col(f"{resource}_used").alias("split_line_item_actual_usage"),

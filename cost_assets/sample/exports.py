@@ -15,10 +15,11 @@ import gzip
 import io
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -170,7 +171,9 @@ def focus_frame(
     else:
         period_start_expr = start.dt.truncate("1mo")
         period_end_expr = start.dt.truncate("1mo").dt.offset_by("1mo")
-    service = pl.col("x_ServiceCode") if "x_ServiceCode" in base.columns else pl.lit(None)
+    service = (
+        pl.col("x_ServiceCode") if "x_ServiceCode" in base.columns else pl.lit(None, pl.String)
+    )
     effective = _coalesce(
         base,
         "EffectiveCost",
@@ -226,12 +229,15 @@ def focus_frame(
     return _cast(filled, FOCUS_1_0_SCHEMA)
 
 
-def cur_frame(df: pl.DataFrame, billing_period: str | None = None) -> pl.DataFrame:
+def cur_frame(
+    df: pl.DataFrame, billing_period: str | None = None, first_row: int = 0
+) -> pl.DataFrame:
     """A CUR 2.0 table from logical rows: every column of ``CUR_SCHEMA``, in order.
 
     Not given: usage end an hour after usage start, the billing period from ``billing_period``
     (else the month of usage start), ``identity_time_interval`` from the usage dates, a
-    ``identity_line_item_id`` from the row position, account and currency constants.
+    ``identity_line_item_id`` from the row position (counted from ``first_row``, for rows
+    that continue a delivery), account and currency constants.
     """
     start = pl.col("line_item_usage_start_date")
     base = df
@@ -264,7 +270,11 @@ def cur_frame(df: pl.DataFrame, billing_period: str | None = None) -> pl.DataFra
         _coalesce(
             base,
             "identity_line_item_id",
-            pl.format("{}-{}", pl.lit(prefix), pl.int_range(pl.len()).cast(pl.String)),
+            pl.format(
+                "{}-{}",
+                pl.lit(prefix),
+                pl.int_range(first_row, first_row + pl.len()).cast(pl.String),
+            ),
         ),
         _coalesce(base, "bill_bill_type", pl.lit("Anniversary")),
         _coalesce(base, "bill_billing_entity", pl.lit("AWS")),
@@ -344,6 +354,263 @@ def _write_chunk(path: Path, frame: pl.DataFrame, schema: pa.Schema, fmt: Format
         gz.write(text.getvalue())
 
 
+class ChunkWriter:
+    """One chunk file of a delivery, written piece by piece (each piece already filled).
+
+    Parquet pieces become row groups of at most ``row_group_rows`` rows, evenly split; CSV
+    pieces are appended under one header.
+    """
+
+    def __init__(
+        self, path: Path, schema: pa.Schema, fmt: Format, row_group_rows: int | None
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = schema
+        self.rows = 0
+        self._row_group_rows = row_group_rows
+        self._parquet: pq.ParquetWriter | None = None
+        self._raw: BinaryIO | None = None
+        self._gzip: gzip.GzipFile | None = None
+        if fmt == "parquet":
+            self._parquet = pq.ParquetWriter(path, schema, compression="snappy")
+        else:
+            self._raw = open(path, "wb")  # closed by close()
+            self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self._parquet is not None:
+            size = self._row_group_rows
+            if size and frame.height > size:
+                # Even row groups: 500,001 rows make two of 250,001, not 500,000 and one.
+                groups = -(-frame.height // size)
+                size = -(-frame.height // groups)
+            self._parquet.write_table(to_arrow(frame, self.schema), row_group_size=size)
+        elif self._gzip is not None:
+            text = io.BytesIO()
+            _maps_as_json(frame).write_csv(text, include_header=self.rows == 0)
+            self._gzip.write(text.getvalue())
+        self.rows += frame.height
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._gzip is not None and self._raw is not None:
+            self._gzip.close()
+            self._raw.close()
+
+
+class Delivery:
+    """One billing period's delivery of an export, written one chunk file at a time.
+
+    ``write`` and ``chunk`` take logical rows (filled with ``fill``); ``close`` writes the
+    stale zero-row chunks and then the manifest listing every chunk written, as AWS does
+    once a delivery's data files are in place. Chunk numbers count from 00001 in the order
+    written; CUR line item ids continue from one chunk to the next.
+    """
+
+    def __init__(
+        self,
+        root: Path | str,
+        folder: str,
+        export_name: str,
+        billing_period: str,
+        schema: pa.Schema,
+        fill: Callable[[pl.DataFrame, int], pl.DataFrame],
+        *,
+        mode: Mode = "overwrite",
+        fmt: Format = "parquet",
+        execution_id: str | None = None,
+        delivered_at: datetime | None = None,
+        period_column: str,
+        row_group_rows: int | None = None,
+    ) -> None:
+        if mode not in ("overwrite", "create_new"):
+            raise ValueError(f"unknown mode {mode!r}")
+        if fmt not in ("parquet", "csv"):
+            raise ValueError(f"unknown format {fmt!r}")
+        if mode == "create_new" and delivered_at is None:
+            # The execution folder is named after the delivery time: it must be known first.
+            raise ValueError("a create_new delivery needs delivered_at before its first chunk")
+        self.root = Path(root)
+        self.export_name = export_name
+        self.billing_period = billing_period
+        self.schema = schema
+        self.fill = fill
+        self.mode = mode
+        self.fmt = fmt
+        self.execution_id = execution_id
+        self.delivered_at = delivered_at
+        self.period_column = period_column
+        self.row_group_rows = row_group_rows
+        self.rows = 0
+        self.keys: list[Path] = []
+        self._latest: datetime | None = None
+        self._empty: pl.DataFrame | None = None
+        self._suffix = ".snappy.parquet" if fmt == "parquet" else ".csv.gz"
+        partition = f"BILLING_PERIOD={billing_period}"
+        self._data_dir = Path(folder) / export_name / "data" / partition
+        self._meta_dir = Path(folder) / export_name / "metadata" / partition
+        self._execution: str | None = None
+        if mode == "create_new":
+            self._execution = f"{_iso_ms(delivered_at)}-{self._execution_id()}"  # type: ignore[arg-type]
+            self._data_dir = self._data_dir / self._execution
+
+    def _execution_id(self) -> str:
+        if self.execution_id is None:
+            moment = _iso_ms(self._delivered_at())
+            name = f"{self.export_name}/{self.billing_period}/{moment}"
+            self.execution_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+        return self.execution_id
+
+    def _delivered_at(self) -> datetime:
+        # Unless told, six hours after the latest charge the delivery holds.
+        if self.delivered_at is None:
+            self.delivered_at = (
+                self._latest.replace(tzinfo=UTC) + timedelta(hours=6)
+                if self._latest is not None
+                else period_bounds(self.billing_period)[0]
+            )
+        return self.delivered_at
+
+    def _next_key(self) -> Path:
+        number = len(self.keys) + 1
+        return self._data_dir / f"{self.export_name}-{number:05d}{self._suffix}"
+
+    def _seen(self, frame: pl.DataFrame) -> None:
+        if self._empty is None:
+            self._empty = frame.clear()
+        latest = frame.get_column(self.period_column).max() if frame.height else None
+        if isinstance(latest, datetime) and (self._latest is None or latest > self._latest):
+            self._latest = latest
+        self.rows += frame.height
+
+    def write_filled(self, frame: pl.DataFrame) -> Path:
+        """Write one chunk file of rows already filled to the export's columns."""
+        key = self._next_key()
+        _write_chunk(self.root / key, frame, self.schema, self.fmt)
+        self._seen(frame)
+        self.keys.append(key)
+        return self.root / key
+
+    def write(self, df: pl.DataFrame) -> Path:
+        """Write one chunk file of logical rows."""
+        return self.write_filled(self.fill(df, self.rows))
+
+    @contextmanager
+    def chunk(self) -> Iterator[Callable[[pl.DataFrame], None]]:
+        """One chunk file, written from the pieces of logical rows given to the callable."""
+        key = self._next_key()
+        writer = ChunkWriter(self.root / key, self.schema, self.fmt, self.row_group_rows)
+        self.keys.append(key)
+
+        def write_piece(df: pl.DataFrame) -> None:
+            frame = self.fill(df, self.rows)
+            writer.write(frame)
+            self._seen(frame)
+
+        try:
+            yield write_piece
+        finally:
+            writer.close()
+
+    def close(self, *, manifest: bool = True, stale_chunks: int = 0) -> list[Path]:
+        """Write the stale chunks and the manifest; the chunk files then the manifest(s)."""
+        if not self.keys:
+            self.write_filled(self._empty_frame())
+        # Overwrite mode: chunks of an earlier, longer delivery are overwritten with no rows.
+        listed = len(self.keys)
+        for number in range(listed + 1, listed + 1 + stale_chunks):
+            stale = self._data_dir / f"{self.export_name}-{number:05d}{self._suffix}"
+            _write_chunk(self.root / stale, self._empty_frame(), self.schema, self.fmt)
+
+        written = [self.root / k for k in self.keys]
+        if not manifest:
+            return written
+        period_start, period_end = period_bounds(self.billing_period)
+        document = {
+            "executionId": self._execution_id(),
+            "billingPeriod": {"start": _iso_ms(period_start), "end": _iso_ms(period_end)},
+            "reportKeys": [k.as_posix() for k in self.keys],
+            "columns": [{"name": f.name, "type": athena_type(f.type)} for f in self.schema],
+            "compression": "PARQUET" if self.fmt == "parquet" else "GZIP",
+            "format": "PARQUET" if self.fmt == "parquet" else "TEXT_OR_CSV",
+            "exportName": self.export_name,
+        }
+        text = json.dumps(document, indent=2) + "\n"
+        manifest_name = f"{self.export_name}-Manifest.json"
+        directories = [self._meta_dir]
+        if self._execution is not None:
+            directories.append(self._meta_dir / self._execution)
+        for directory in directories:
+            (self.root / directory).mkdir(parents=True, exist_ok=True)
+            (self.root / directory / manifest_name).write_text(text)
+            written.append(self.root / directory / manifest_name)
+        return written
+
+    def _empty_frame(self) -> pl.DataFrame:
+        if self._empty is None:
+            self._empty = pl.DataFrame(schema={f.name: _polars_type(f.type) for f in self.schema})
+        return self._empty
+
+
+def focus_delivery(
+    root: Path | str,
+    billing_period: str,
+    *,
+    mode: Mode = "overwrite",
+    fmt: Format = "parquet",
+    execution_id: str | None = None,
+    version: Literal["1.2", "1.0"] = "1.2",
+    export_name: str = FOCUS_EXPORT,
+    delivered_at: datetime | None = None,
+    row_group_rows: int | None = None,
+) -> Delivery:
+    """A FOCUS delivery of one billing period, to write chunk by chunk (see ``Delivery``)."""
+    return Delivery(
+        root,
+        "focus",
+        export_name,
+        billing_period,
+        FOCUS_1_2_SCHEMA if version == "1.2" else FOCUS_1_0_SCHEMA,
+        lambda df, _: focus_frame(df, billing_period, version),
+        mode=mode,
+        fmt=fmt,
+        execution_id=execution_id,
+        delivered_at=delivered_at,
+        period_column="ChargePeriodEnd",
+        row_group_rows=row_group_rows,
+    )
+
+
+def cur_delivery(
+    root: Path | str,
+    billing_period: str,
+    *,
+    mode: Mode = "overwrite",
+    fmt: Format = "parquet",
+    execution_id: str | None = None,
+    export_name: str = CUR_EXPORT,
+    delivered_at: datetime | None = None,
+    row_group_rows: int | None = None,
+) -> Delivery:
+    """A CUR 2.0 delivery of one billing period, to write chunk by chunk (see ``Delivery``)."""
+    return Delivery(
+        root,
+        "cur",
+        export_name,
+        billing_period,
+        CUR_SCHEMA,
+        lambda df, first_row: cur_frame(df, billing_period, first_row),
+        mode=mode,
+        fmt=fmt,
+        execution_id=execution_id,
+        delivered_at=delivered_at,
+        period_column="line_item_usage_end_date",
+        row_group_rows=row_group_rows,
+    )
+
+
 def _write_delivery(
     root: Path | str,
     folder: str,
@@ -361,70 +628,29 @@ def _write_delivery(
     delivered_at: datetime | None,
     period_column: str,
 ) -> list[Path]:
-    root = Path(root)
-    if mode not in ("overwrite", "create_new"):
-        raise ValueError(f"unknown mode {mode!r}")
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"unknown format {fmt!r}")
+    if delivered_at is None and frame.height:
+        latest = frame.get_column(period_column).max()
+        if isinstance(latest, datetime):
+            delivered_at = latest.replace(tzinfo=UTC) + timedelta(hours=6)
     if delivered_at is None:
-        latest = frame.get_column(period_column).max() if frame.height else None
-        delivered_at = (
-            latest.replace(tzinfo=UTC) + timedelta(hours=6)
-            if isinstance(latest, datetime)
-            else period_bounds(billing_period)[0]
-        )
-    if execution_id is None:
-        execution_id = str(
-            uuid.uuid5(
-                uuid.NAMESPACE_URL, f"{export_name}/{billing_period}/{_iso_ms(delivered_at)}"
-            )
-        )
-
-    export_dir = Path(folder) / export_name
-    partition = f"BILLING_PERIOD={billing_period}"
-    data_dir = export_dir / "data" / partition
-    meta_dir = export_dir / "metadata" / partition
-    if mode == "create_new":
-        execution = f"{_iso_ms(delivered_at)}-{execution_id}"
-        data_dir = data_dir / execution
-        execution_meta_dir: Path | None = meta_dir / execution
-    else:
-        execution_meta_dir = None
-
-    suffix = ".snappy.parquet" if fmt == "parquet" else ".csv.gz"
+        delivered_at = period_bounds(billing_period)[0]
+    delivery = Delivery(
+        root,
+        folder,
+        export_name,
+        billing_period,
+        schema,
+        lambda df, _: df,
+        mode=mode,
+        fmt=fmt,
+        execution_id=execution_id,
+        delivered_at=delivered_at,
+        period_column=period_column,
+    )
     size = rows_per_chunk or max(frame.height, 1)
-    chunks = [frame.slice(i, size) for i in range(0, frame.height, size)] or [frame.clear()]
-    keys = []
-    for number, chunk in enumerate(chunks, start=1):
-        key = data_dir / f"{export_name}-{number:05d}{suffix}"
-        _write_chunk(root / key, chunk, schema, fmt)
-        keys.append(key)
-    # Overwrite mode: chunks of an earlier, longer delivery are overwritten with no rows.
-    for number in range(len(chunks) + 1, len(chunks) + 1 + stale_chunks):
-        _write_chunk(
-            root / data_dir / f"{export_name}-{number:05d}{suffix}", frame.clear(), schema, fmt
-        )
-
-    written = [root / k for k in keys]
-    if not manifest:
-        return written
-    period_start, period_end = period_bounds(billing_period)
-    document = {
-        "executionId": execution_id,
-        "billingPeriod": {"start": _iso_ms(period_start), "end": _iso_ms(period_end)},
-        "reportKeys": [k.as_posix() for k in keys],
-        "columns": [{"name": f.name, "type": athena_type(f.type)} for f in schema],
-        "compression": "PARQUET" if fmt == "parquet" else "GZIP",
-        "format": "PARQUET" if fmt == "parquet" else "TEXT_OR_CSV",
-        "exportName": export_name,
-    }
-    text = json.dumps(document, indent=2) + "\n"
-    manifest_name = f"{export_name}-Manifest.json"
-    for directory in [meta_dir] + ([execution_meta_dir] if execution_meta_dir else []):
-        (root / directory).mkdir(parents=True, exist_ok=True)
-        (root / directory / manifest_name).write_text(text)
-        written.append(root / directory / manifest_name)
-    return written
+    for chunk in [frame.slice(i, size) for i in range(0, frame.height, size)] or [frame.clear()]:
+        delivery.write_filled(chunk)
+    return delivery.close(manifest=manifest, stale_chunks=stale_chunks)
 
 
 def write_focus_export(

@@ -241,6 +241,15 @@ class _Simulation:
             },
             orient="row",
         )
+        # Instances numbered in id order, among those that ran at least an hour.
+        ran = pl.col("start_hour") < pl.col("end_hour")
+        instances = instances.with_columns(
+            pl.when(ran)
+            .then(pl.col("instance_id"))
+            .rank("dense")
+            .cast(pl.Int64)
+            .alias("instance_no")
+        )
         tasks = pl.DataFrame(
             self.task_rows,
             schema={
@@ -328,12 +337,29 @@ def _hour_expr(start: datetime) -> pl.Expr:
     )
 
 
-def instance_hours(fleet: Fleet) -> pl.DataFrame:
-    """One row per instance and hour: region, fleet (null outside fleets), type, capacity."""
+def _hours_of(spans: pl.DataFrame, first_hour: int, end_hour: int) -> pl.DataFrame:
+    """Spans exploded into one row per hour, keeping the hours in ``[first_hour, end_hour)``."""
     return (
-        fleet.instances.with_columns(hour_index=pl.int_ranges("start_hour", "end_hour"))
+        spans.filter((pl.col("start_hour") < end_hour) & (pl.col("end_hour") > first_hour))
+        .with_columns(
+            hour_index=pl.int_ranges(
+                pl.max_horizontal("start_hour", pl.lit(first_hour)),
+                pl.min_horizontal("end_hour", pl.lit(end_hour)),
+            )
+        )
         .explode("hour_index")
         .drop_nulls("hour_index")
+    )
+
+
+def instance_hours(fleet: Fleet, first_hour: int = 0, end_hour: int | None = None) -> pl.DataFrame:
+    """One row per instance and hour: region, fleet (null outside fleets), type, capacity.
+
+    Only the hours in ``[first_hour, end_hour)`` (all by default). ``instance_no`` numbers
+    the instances of the whole simulation (1, 2, ... in id order), whatever the hours kept.
+    """
+    return (
+        _hours_of(fleet.instances, first_hour, fleet.hours if end_hour is None else end_hour)
         .with_columns(_hour_expr(fleet.start))
         .join(INSTANCE_TYPES, on="instance_type", how="left")
         .drop("start_hour", "end_hour")
@@ -357,10 +383,11 @@ def _binary(expr: pl.Expr) -> pl.Expr:
     return (expr * 1024).round() / 1024
 
 
-def task_hours(fleet: Fleet) -> pl.DataFrame:
+def task_hours(fleet: Fleet, first_hour: int = 0, end_hour: int | None = None) -> pl.DataFrame:
     """One row per task and hour: worker, instance, reserved and actually used vCPU and GB.
 
-    Actual usage is a seeded fraction of the reservation, sometimes above it.
+    Only the hours in ``[first_hour, end_hour)`` (all by default). Actual usage is a seeded
+    fraction of the reservation, sometimes above it.
     """
     reservations = pl.DataFrame(
         [(w, v, g) for w, (v, g) in RESERVATIONS.items()],
@@ -376,9 +403,7 @@ def task_hours(fleet: Fleet) -> pl.DataFrame:
     )
     gb_fraction = 0.3 + 0.85 * hash_uniform(key, 2)
     return (
-        fleet.tasks.with_columns(hour_index=pl.int_ranges("start_hour", "end_hour"))
-        .explode("hour_index")
-        .drop_nulls("hour_index")
+        _hours_of(fleet.tasks, first_hour, fleet.hours if end_hour is None else end_hour)
         .with_columns(_hour_expr(fleet.start))
         .join(reservations, on="worker", how="left")
         .with_columns(
