@@ -82,14 +82,15 @@ def cur_tables(
     if cur is None:
         cur = empty_frame(EXPORT_COLUMNS["cur"], EXPORT_COLUMNS_USED["cur"])
     lazy = cur.lazy()
-    tasks, instances, artefacts = pl.collect_all(
+    artefacts = task_rules.artefact_task_hours(lazy, day).collect()
+    tasks, instances, artefact_rows = pl.collect_all(
         [
-            task_rules.task_hours(lazy, day),
+            task_rules.task_hours(lazy, day, artefacts),
             task_rules.instances(lazy, day, settings["fleet_tag_key"]),
-            task_rules.empty_parent_artefacts(lazy, day).select(pl.len()),
+            task_rules.empty_parent_artefacts(lazy, day, artefacts).select(pl.len()),
         ]
     )
-    return tasks, instances, artefacts.item()
+    return tasks, instances, artefact_rows.item()
 
 
 def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:

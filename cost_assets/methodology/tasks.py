@@ -55,25 +55,27 @@ def _non_empty(expr: pl.Expr) -> pl.Expr:
 
 def _is_artefact_candidate() -> pl.Expr:
     """A split row with an empty parent and no cost: an AWS artefact if every row of its
-    task-hour is one."""
-    parent = normalize_resource_id(pl.col("split_line_item_parent_resource_id"))
+    task-hour is one. (Empty as ``normalize_resource_id`` has it: null or blank.)"""
+    parent = pl.col("split_line_item_parent_resource_id")
     cost = (
         pl.col("split_line_item_split_cost").fill_null(0.0).abs()
         + pl.col("split_line_item_unused_cost").fill_null(0.0).abs()
     )
-    return parent.is_null() & (cost == 0.0)
+    return (parent.is_null() | (parent.str.strip_chars() == "")) & (cost == 0.0)
 
 
 _TASK_HOUR = ["line_item_resource_id", "line_item_usage_start_date"]
 
 
-def _artefact_task_hours(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """AWS's artefacts: the task-hours whose split rows all have an empty parent and no cost.
+def artefact_task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
+    """AWS's artefacts: the day's task-hours whose split rows all have an empty parent and no
+    cost (ECSTask-EC2 rows).
 
     Judged per task-hour, not per row, so that a task with an empty parent but a cost keeps
     both its rows (it is an orphan, reported as such) instead of losing its zero-cost one.
     Candidates are few: they are found first, and the other rows only probed against them.
     """
+    rows = _ecs_rows(cur, day)
     candidate = _is_artefact_candidate()
     candidates = rows.filter(candidate).select(_TASK_HOUR).unique()
     with_other_rows = (
@@ -86,33 +88,41 @@ def _ecs_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     return cur.filter((pl.col("line_item_operation") == "ECSTask-EC2") & _in_day(day))
 
 
-def split_rows(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
-    """The day's ECS split rows (ECSTask-EC2), without AWS's empty-parent zero-cost artefacts."""
+def split_rows(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame) -> pl.LazyFrame:
+    """The day's ECS split rows (ECSTask-EC2), without AWS's empty-parent zero-cost artefacts
+    (``artefacts``: ``artefact_task_hours``, collected: almost always none, and then no row
+    is probed for them)."""
     rows = _ecs_rows(cur, day)
-    return rows.join(_artefact_task_hours(rows), on=_TASK_HOUR, how="anti")
+    if not artefacts.height:
+        return rows
+    return rows.join(artefacts.lazy(), on=_TASK_HOUR, how="anti")
 
 
-def empty_parent_artefacts(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
+def empty_parent_artefacts(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame) -> pl.LazyFrame:
     """The day's split rows left out as AWS artefacts (empty parent, no cost)."""
     rows = _ecs_rows(cur, day)
-    return rows.join(_artefact_task_hours(rows), on=_TASK_HOUR, how="semi")
+    return (
+        rows.join(artefacts.lazy(), on=_TASK_HOUR, how="semi") if artefacts.height else rows.clear()
+    )
 
 
-_TEXT_KEYS = ["task_id", "instance_id", "cluster_tag", "service"]
 _SPLIT_COSTS = {
     "split_line_item_split_cost": "split_cost",
     "split_line_item_unused_cost": "unused_cost",
 }
 
 
-def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
+def task_hours(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame | None = None) -> pl.LazyFrame:
     """One row per task and hour: its instance, worker, reservation, usage and SCAD split.
 
     A task outside an ECS service belongs to the worker ``<cluster>/standalone``. A task-hour
     with any split-cost row missing keeps null costs: it is recomputed from usage, never read
     as costing nothing. Rows are grouped on their own values; the names derived from those
-    (region, cluster, worker) once per task-hour.
+    (region, cluster, worker) once per task-hour. ``artefacts`` as ``split_rows`` takes them
+    (found here when not given).
     """
+    if artefacts is None:
+        artefacts = artefact_task_hours(cur, day).collect()
     resource = _resource()
     task_arn = pl.col("task_id")
     cluster = pl.coalesce("cluster_tag", task_arn.str.extract(r":task/([^/]+)/", 1))
@@ -126,7 +136,7 @@ def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
     ]
     costs = list(_SPLIT_COSTS.values())
     return (
-        split_rows(cur, day)
+        split_rows(cur, day, artefacts)
         .select(
             pl.col("line_item_usage_start_date").dt.truncate("1h").alias("hour"),
             pl.col("line_item_resource_id").alias("task_id"),
@@ -138,14 +148,11 @@ def task_hours(cur: pl.LazyFrame, day: date) -> pl.LazyFrame:
             *per_resource,
             *[pl.col(c).alias(n) for c, n in _SPLIT_COSTS.items()],
         )
-        # Text keys grouped as categorical codes: the same groups, several times faster.
-        .with_columns(pl.col(_TEXT_KEYS).cast(pl.Categorical))
-        .group_by(["hour", *_TEXT_KEYS])
+        .group_by(["hour", "task_id", "instance_id", "cluster_tag", "service"])
         .agg(
             pl.col("vcpu_reserved", "gb_reserved", "vcpu_used", "gb_used", *costs).sum(),
             *[pl.col(n).null_count().alias(f"{n}_missing") for n in costs],
         )
-        .with_columns(pl.col(_TEXT_KEYS).cast(pl.String))
         .with_columns(
             task_arn.str.extract(r"^arn:aws:ecs:([^:]+):", 1).alias("region"),
             cluster.alias("cluster"),
@@ -163,13 +170,12 @@ def instances(cur: pl.LazyFrame, day: date, fleet_tag_key: str) -> pl.LazyFrame:
     """EC2 instances seen in the day's CUR instance rows, with their capacity and fleet tag."""
     memory = tag_value("product", "memory").str.extract(r"([0-9.,]+)", 1).str.replace_all(",", "")
     return (
-        cur.filter(
-            pl.col("line_item_operation").str.starts_with("RunInstances")
-            & _in_day(day)
-            & normalize_resource_id(pl.col("line_item_resource_id")).str.starts_with("i-")
-        )
+        # Instance rows first (few), then their ids: the id rule runs on those rows only.
+        cur.filter(pl.col("line_item_operation").str.starts_with("RunInstances") & _in_day(day))
+        .with_columns(normalize_resource_id(pl.col("line_item_resource_id")).alias("instance_id"))
+        .filter(pl.col("instance_id").str.starts_with("i-"))
         .select(
-            normalize_resource_id(pl.col("line_item_resource_id")).alias("instance_id"),
+            "instance_id",
             pl.coalesce(pl.col("product_region_code"), tag_value("product", "region")).alias(
                 "region"
             ),
