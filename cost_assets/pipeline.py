@@ -48,8 +48,9 @@ def _rows_where(frame: pl.DataFrame | None, predicate: pl.Expr) -> pl.DataFrame 
     the read already kept only the day's rows, so that a big day is not copied."""
     if frame is None:
         return None
-    keep = frame.select(predicate.fill_null(False)).to_series()
-    return frame if keep.all() else frame.filter(keep)
+    # Lazy, not eager: an eager select or filter copies every column of a wide frame.
+    keep = frame.lazy().select(predicate.fill_null(False)).collect().to_series()
+    return frame if keep.all() else frame.lazy().filter(keep).collect()
 
 
 def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
@@ -238,15 +239,16 @@ def compute_day(sources: str, day: date) -> int:
     settings = reference["settings"]
 
     # Raw: the day's export rows, its hourly charges, task-hours, instances and usage.
-    # Each export is read, reduced to its day's tables and let go before the next is read.
-    focus = focus_rows_for_day(read_export_for_day(store, "focus", day)[0], day)
-    rows_in = 0 if focus is None else focus.height
-    charges = hourly_charges(focus, day, settings)
-    del focus
+    # Each export is read, reduced to its day's tables and let go before the next is read;
+    # CUR, the bigger, first, so that FOCUS reuses its memory.
     cur = cur_rows_for_day(read_export_for_day(store, "cur", day)[0], day)
-    rows_in += 0 if cur is None else cur.height
+    rows_in = 0 if cur is None else cur.height
     tasks, instances, _ = cur_tables(cur, day, settings)
     del cur
+    focus = focus_rows_for_day(read_export_for_day(store, "focus", day)[0], day)
+    rows_in += 0 if focus is None else focus.height
+    charges = hourly_charges(focus, day, settings)
+    del focus
     speech, _ = read_usage(store, "speech", day)
     llm, _ = read_usage(store, "llm", day)
     usage = combine_usage(speech, llm)

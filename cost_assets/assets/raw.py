@@ -81,7 +81,7 @@ def file_oddities(
 
 
 def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:
-    return None if rows is None else rows.drop(SOURCE_FILE)
+    return None if rows is None else rows.lazy().drop(SOURCE_FILE).collect()
 
 
 def input_fingerprint(rows: pl.DataFrame | None, hashes: pl.Series | None = None) -> str:
@@ -90,7 +90,7 @@ def input_fingerprint(rows: pl.DataFrame | None, hashes: pl.Series | None = None
 
 def _row_hashes(rows: pl.DataFrame | None) -> pl.Series | None:
     """The day's row hashes, shared by the fingerprint and the duplicate count."""
-    return None if rows is None else row_hashes(rows.drop(SOURCE_FILE))
+    return None if rows is None else row_hashes(_without_source(rows))
 
 
 # What the reconciliation formula reads: BillingPeriodStart too, so that the same rows are

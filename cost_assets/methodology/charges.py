@@ -86,8 +86,14 @@ def hourly_charges(
     day_start, day_end = day_bounds(day)
     start, end = _overlap(day)
     total_buckets = _hour_buckets(pl.col("ChargePeriodStart"), pl.col("ChargePeriodEnd"))
-    return (
-        focus.filter(overlaps_day(day))
+    rows = focus.filter(overlaps_day(day)).with_columns(
+        (pl.col("EffectiveCost").fill_null(0.0) / total_buckets).alias("effective_cost")
+    )
+    # Almost every row is one hour's usage: only the rest is spread over its hours.
+    one_hour = start.dt.truncate("1h") == _last_bucket(start, end)
+    single = rows.filter(one_hour).with_columns(start.dt.truncate("1h").alias("hour"))
+    spread = (
+        rows.filter(~one_hour)
         .with_columns(
             pl.datetime_ranges(
                 start.dt.truncate("1h"),
@@ -95,10 +101,12 @@ def hourly_charges(
                 interval="1h",
                 time_unit="us",
                 time_zone="UTC",
-            ).alias("hour"),
-            (pl.col("EffectiveCost").fill_null(0.0) / total_buckets).alias("effective_cost"),
+            ).alias("hour")
         )
         .explode("hour")
+    )
+    return (
+        pl.concat([single, spread])
         .filter((pl.col("hour") >= day_start) & (pl.col("hour") < day_end))
         .select(
             pl.col("hour"),

@@ -419,8 +419,12 @@ def _period_rules(columns: Sequence[str]) -> list[tuple[str, str, pl.Expr]]:
 
 def _check_charge_periods(frame: pl.DataFrame, uri: str) -> None:
     """An InputError naming the first rows that break a charge-period rule, if any do."""
-    for message, column, mask in _period_rules(frame.columns):
-        rows = frame.select(mask.fill_null(False)).to_series()
+    rules = _period_rules(frame.columns)
+    # All rules in one lazy pass (an eager select would copy every column of the frame).
+    broken = frame.lazy().select(
+        [m.fill_null(False).alias(str(n)) for n, (_, _, m) in enumerate(rules)]
+    )
+    for (message, column, _), rows in zip(rules, broken.collect().get_columns(), strict=True):
         if rows.any():
             raise InputError(message, uri, column, _first_rows(rows))
 

@@ -52,6 +52,8 @@ def to_string(values: pl.Series, file: str) -> pl.Series:
             values = values.cast(pl.String)
         except pl.exceptions.PolarsError:
             raise InputError(f"expected text, found {dtype}", file, values.name) from None
+    if not (values == "").any():  # the usual case: nothing to replace, nothing copied
+        return values
     return pl.select(pl.when(values != "").then(values)).to_series().alias(values.name)
 
 
