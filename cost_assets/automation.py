@@ -12,15 +12,11 @@ from typing import Any
 
 import dagster as dg
 
-from cost_assets.assets.raw import (
-    cur_rows_for_day,
-    focus_rows_for_day,
-    input_fingerprint,
-    read_export_for_day,
-)
+from cost_assets.assets.raw import input_fingerprint
 from cost_assets.partitions import RESTATEMENT_DAYS, today
+from cost_assets.pipeline import cur_rows_for_day, focus_rows_for_day
 from cost_assets.resources import CostAssetsStorage
-from cost_assets.sources.exports import Delivery, find_delivery
+from cost_assets.sources.exports import Delivery, find_delivery, read_export_for_day
 from cost_assets.sources.storage import SourceStore
 
 FINGERPRINTED = {"focus": "focus_charges", "cur": "cur_task_hours"}

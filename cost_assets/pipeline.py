@@ -12,6 +12,7 @@ days, so its dollars per stage equal a Dagster run's only for the first day of a
 Each stage still conserves money, and the day's total is the same.
 """
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,10 +21,16 @@ import polars as pl
 from cost_assets.methodology import capacity, gpu, join, languages, ledger, rollups, shared, workers
 from cost_assets.methodology import charges as charge_rules
 from cost_assets.methodology import tasks as task_rules
-from cost_assets.sources.exports import read_export_for_day
+from cost_assets.sources.exports import (
+    WHOLE_DAY,
+    Delivery,
+    Hours,
+    hour_bounds,
+    read_export_for_day,
+)
 from cost_assets.sources.reference import load_reference
 from cost_assets.sources.schemas import EXPORT_COLUMNS, EXPORT_COLUMNS_USED, empty_frame
-from cost_assets.sources.storage import open_store
+from cost_assets.sources.storage import SourceStore, open_store
 from cost_assets.sources.usage import read_usage
 
 USAGE_COLUMNS = [
@@ -58,9 +65,11 @@ def focus_rows_for_day(focus: pl.DataFrame | None, day: date) -> pl.DataFrame | 
     return _rows_where(focus, charge_rules.overlaps_day(day))
 
 
-def cur_rows_for_day(cur: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
-    """The CUR rows whose usage starts on ``day``."""
-    start, end = charge_rules.day_bounds(day)
+def cur_rows_for_day(
+    cur: pl.DataFrame | None, day: date, hours: Hours = WHOLE_DAY
+) -> pl.DataFrame | None:
+    """The CUR rows whose usage starts on ``day`` (in ``hours`` of it)."""
+    start, end = hour_bounds(day, hours)
     usage_start = pl.col("line_item_usage_start_date")
     return _rows_where(cur, (usage_start >= start) & (usage_start < end))
 
@@ -92,6 +101,46 @@ def cur_tables(
         ]
     )
     return tasks, instances, artefact_rows.item()
+
+
+# A day's CUR is read and reduced a slice of hours at a time: a task-hour never spans two
+# slices, and a slice, not the whole day, is what is held in memory at once.
+CUR_SLICE_HOURS = 6
+
+
+def cur_day_tables(
+    store: SourceStore,
+    day: date,
+    settings: dict,
+    source_column: str | None = None,
+    inspect: Callable[[pl.DataFrame | None], None] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, int, int, list[Delivery]]:
+    """The cur_task_hours and cur_instances tables of ``day`` read slice by slice from the
+    CUR deliveries; the artefact rows ignored, the export rows of the day, the deliveries.
+
+    ``inspect`` sees each slice's rows (with ``source_column``) before they are let go. An
+    instance's attributes come from its first row in time, then file order.
+    """
+    tasks, instances, artefacts, rows, deliveries = [], [], 0, 0, []
+    for first in range(0, 24, CUR_SLICE_HOURS):
+        hours = (first, first + CUR_SLICE_HOURS)
+        read, deliveries = read_export_for_day(store, "cur", day, source_column, hours=hours)
+        cur = cur_rows_for_day(read, day, hours)
+        del read
+        if inspect is not None:
+            inspect(cur)
+        if cur is not None and source_column is not None:
+            cur = cur.lazy().drop(source_column).collect()
+        rows += 0 if cur is None else cur.height
+        slice_tasks, slice_instances, slice_artefacts = cur_tables(cur, day, settings)
+        del cur
+        tasks.append(slice_tasks)
+        instances.append(slice_instances)
+        artefacts += slice_artefacts
+    instance_table = pl.concat(instances).unique(
+        subset=["instance_id"], keep="first", maintain_order=True
+    )
+    return pl.concat(tasks), instance_table, artefacts, rows, deliveries
 
 
 def combine_usage(speech: pl.DataFrame, llm: pl.DataFrame) -> pl.DataFrame:
@@ -241,10 +290,7 @@ def compute_day(sources: str, day: date) -> int:
     # Raw: the day's export rows, its hourly charges, task-hours, instances and usage.
     # Each export is read, reduced to its day's tables and let go before the next is read;
     # CUR, the bigger, first, so that FOCUS reuses its memory.
-    cur = cur_rows_for_day(read_export_for_day(store, "cur", day)[0], day)
-    rows_in = 0 if cur is None else cur.height
-    tasks, instances, _ = cur_tables(cur, day, settings)
-    del cur
+    tasks, instances, _, rows_in, _ = cur_day_tables(store, day, settings)
     focus = focus_rows_for_day(read_export_for_day(store, "focus", day)[0], day)
     rows_in += 0 if focus is None else focus.height
     charges = hourly_charges(focus, day, settings)

@@ -19,8 +19,7 @@ from cost_assets.partitions import daily_partitions
 from cost_assets.pipeline import (
     USAGE_COLUMNS,
     combine_usage,
-    cur_rows_for_day,
-    cur_tables,
+    cur_day_tables,
     focus_rows_for_day,
     hourly_charges,
 )
@@ -48,7 +47,6 @@ __all__ = [
     "USAGE_COLUMNS",
     "billing_periods_for",
     "combine_usage",
-    "cur_rows_for_day",
     "focus_rows_for_day",
     "read_export_for_day",
 ]
@@ -78,6 +76,42 @@ def file_oddities(
         if cost_column is not None:
             counted["duplicate_rows_effective_cost"] = duplicates["cost"]
     return counted
+
+
+class _SliceOddities:
+    """What ``file_oddities`` and the fingerprint say of a day read slice by slice: each
+    slice's rows are hashed and their duplicates counted as they pass (a duplicate row has
+    the same usage start, so both copies are in one slice)."""
+
+    def __init__(self) -> None:
+        self.hashes: list[pl.Series] = []
+        self.duplicates = {"rows": 0, "files": set()}
+
+    def inspect(self, rows: pl.DataFrame | None) -> None:
+        if rows is None or not rows.height:
+            return
+        hashes = _row_hashes(rows)
+        self.hashes.append(hashes)
+        found = oddities.duplicates_across_files(rows, SOURCE_FILE, None, hashes)
+        self.duplicates["rows"] += found["rows"]
+        self.duplicates["files"] |= set(found["files"])
+
+    def counted(self, deliveries: list[Delivery]) -> dict:
+        keys = [f.key for d in deliveries for f in d.files]
+        file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
+        counted = {
+            "empty_files_read": oddities.empty_files(file_rows, keys),
+            "duplicate_rows_across_files": self.duplicates["rows"],
+        }
+        if self.duplicates["rows"]:
+            counted["duplicate_row_files"] = sorted(self.duplicates["files"])[: oddities.EXAMPLES]
+        return counted
+
+    def fingerprint(self) -> str:
+        hashes = pl.concat(self.hashes) if self.hashes else None
+        return fingerprint(
+            pl.DataFrame({"rows": hashes}) if hashes is not None else pl.DataFrame(), hashes
+        )
 
 
 def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -231,16 +265,13 @@ def focus_charges(context: dg.AssetExecutionContext, storage: CostAssetsStorage)
 def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     day = partition_day(context)
     settings = _settings(storage)
+    seen = _SliceOddities()
     with bad_input_fails_the_day():
-        read, deliveries = read_export_for_day(
-            storage.source_store(), "cur", day, source_column=SOURCE_FILE
+        tasks, instances, artefacts, export_rows, deliveries = cur_day_tables(
+            storage.source_store(), day, settings, SOURCE_FILE, seen.inspect
         )
-    with_source = cur_rows_for_day(read, day)
-    hashes = _row_hashes(with_source)
-    counted = file_oddities(read, with_source, deliveries, hashes=hashes)
-    cur = _without_source(with_source)
+    counted = seen.counted(deliveries)
     tables = storage.tables()
-    tasks, instances, artefacts = cur_tables(cur, day, settings)
     delivery_metadata = [d.describe() for d in deliveries]
     over = oddities.over_capacity(tasks, instances)
     catalog = tables.read(REFERENCE, "workers").get_column("worker")
@@ -249,7 +280,7 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     task_path = tables.write("cur_task_hours", context.partition_key, tasks)
     instance_path = tables.write("cur_instances", context.partition_key, instances)
     context.log.info(
-        f"cur {context.partition_key}: {0 if cur is None else cur.height} export rows, "
+        f"cur {context.partition_key}: {export_rows} export rows, "
         f"{tasks.height} task-hours, {instances.height} instances"
     )
     yield dg.MaterializeResult(
@@ -257,8 +288,8 @@ def cur_rows(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
         metadata={
             **table_metadata(tasks, task_path),
             "deliveries": delivery_metadata,
-            "input_fingerprint": input_fingerprint(cur, hashes),
-            "export_rows_of_day": 0 if cur is None else cur.height,
+            "input_fingerprint": seen.fingerprint(),
+            "export_rows_of_day": export_rows,
             "empty_parent_rows_ignored": artefacts,
             "task_hours_reserving_more_than_instance": over["task_hours"],
             "instance_hours_overcommitted": over["instance_hours"],

@@ -43,6 +43,10 @@ from cost_assets.sources.storage import ObjectInfo, SourceStore
 
 ExportKind = Literal["focus", "cur"]
 
+# Hours of a day, [first, last): a CUR day is read in slices of them.
+Hours = tuple[int, int]
+WHOLE_DAY: Hours = (0, 24)
+
 _PERIOD_FOLDER = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
 # Execution folders of create-new-version deliveries: AWS writes
 # '2024-05-18T20:16:37.306Z-<uuid>'; some tools expect the compact '20250307T053621Z-<id>'.
@@ -296,6 +300,7 @@ def read_export_file(
     obj: ObjectInfo,
     columns: Sequence[str],
     day: date | None = None,
+    hours: Hours = WHOLE_DAY,
 ) -> tuple[pl.DataFrame, int]:
     """One data file (Parquet or gzip CSV) as a normalised frame of `columns`, and the file's
     row count.
@@ -327,7 +332,7 @@ def read_export_file(
     wanted = list(dict.fromkeys(wanted or present[:1]))  # one column keeps the row count
     if day is not None and fmt == "parquet":
         names = {n: a for n, a in actual.items() if a}
-        rows = _day_predicate(kind, day, data, names)
+        rows = _day_predicate(kind, day, data, names, hours)
         if rows is not None:
             try:
                 raw = read_columns(data, fmt, wanted, uri, rows)
@@ -368,14 +373,14 @@ def _normalized(
 
 
 def _day_predicate(
-    kind: ExportKind, day: date, data: Source, names: dict[str, str]
+    kind: ExportKind, day: date, data: Source, names: dict[str, str], hours: Hours = WHOLE_DAY
 ) -> pl.Expr | None:
     """The predicate of ``rows_for_day`` on a Parquet file's own column names, or None when
     the file must be read whole: its timestamps are not timestamps, or (FOCUS) some row
     breaks a charge-period rule, which only the whole file can report."""
     scan = pl.scan_parquet(readable(data), hive_partitioning=False)
     schema = scan.collect_schema()
-    rows = rows_for_day(kind, day, schema, names)
+    rows = rows_for_day(kind, day, schema, names, hours)
     if rows is None or kind == "cur":
         return rows
     period = [n for n in _PERIOD_COLUMNS if n in names]
@@ -439,6 +444,7 @@ def read_export(
     columns: Sequence[str] | None = None,
     source_column: str | None = None,
     day: date | None = None,
+    hours: Hours = WHOLE_DAY,
 ) -> pl.DataFrame:
     """Every file of a delivery, normalised (see `schemas`) and stacked; with ``day``, only
     the rows that day reads (see ``read_export_file``). Each file's row count is recorded in
@@ -452,7 +458,7 @@ def read_export(
     names = list(columns) if columns is not None else EXPORT_COLUMNS_USED[delivery.kind]
     frames = []
     for obj in delivery.files:
-        frame, file_rows = read_export_file(store, delivery.kind, obj, names, day)
+        frame, file_rows = read_export_file(store, delivery.kind, obj, names, day, hours)
         delivery.file_rows[obj.key] = file_rows
         if source_column is not None:
             frame = frame.with_columns(pl.lit(obj.key, dtype=pl.Categorical).alias(source_column))
@@ -512,17 +518,19 @@ def read_export_for_day(
     day: date,
     source_column: str | None = None,
     columns: Sequence[str] | None = None,
+    hours: Hours = WHOLE_DAY,
 ) -> tuple[pl.DataFrame | None, list[Delivery]]:
     """The rows ``day`` reads (see ``rows_for_day``) of the deliveries that may hold its
     charges, and those deliveries.
 
     With ``source_column``, each row also names the file it came from; ``columns`` defaults to
-    what the pipeline uses (see ``read_export``).
+    what the pipeline uses (see ``read_export``). ``hours`` narrows a CUR read to the rows
+    whose usage starts in those hours of the day (Parquet files only: others are read whole).
     """
     deliveries = [
         d for p in billing_periods_for(day) if (d := find_delivery(store, kind, p)) is not None
     ]
-    frames = [read_export(store, d, columns, source_column, day) for d in deliveries]
+    frames = [read_export(store, d, columns, source_column, day, hours) for d in deliveries]
     return (pl.concat(frames, how="vertical_relaxed") if frames else None), deliveries
 
 
@@ -534,15 +542,26 @@ def _instant(moment: datetime, dtype: pl.DataType) -> pl.Expr:
     return pl.lit(moment).cast(dtype)
 
 
+def hour_bounds(day: date, hours: Hours = WHOLE_DAY) -> tuple[datetime, datetime]:
+    """The UTC instants where ``hours`` of ``day`` start and end."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return midnight + timedelta(hours=hours[0]), midnight + timedelta(hours=hours[1])
+
+
 def day_rows(
-    kind: ExportKind, day: date, schema: pl.Schema, names: dict[str, str] | None = None
+    kind: ExportKind,
+    day: date,
+    schema: pl.Schema,
+    names: dict[str, str] | None = None,
+    hours: Hours = WHOLE_DAY,
 ) -> pl.Expr | None:
     """A predicate on a file's raw columns that keeps at least the rows a day uses: FOCUS rows
-    whose charge period touches the day, CUR rows whose usage starts on it. ``names`` maps
-    canonical column names to the file's own (the same when omitted). None when the columns
-    are not timestamps (CSV text), which then cannot be filtered before decoding."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    end = start + timedelta(days=1)
+    whose charge period touches the day, CUR rows whose usage starts on it (in ``hours``).
+    ``names`` maps canonical column names to the file's own (the same when omitted). None
+    when the columns are not timestamps (CSV text), which cannot be filtered before decoding."""
+    if kind == "focus" and hours != WHOLE_DAY:
+        raise ValueError("FOCUS rows are read for a whole day")
+    start, end = hour_bounds(day, hours)
     canonical = (
         ("ChargePeriodStart", "ChargePeriodEnd")
         if kind == "focus"
@@ -569,11 +588,15 @@ def earliest_charge_read(day: date) -> datetime:
 
 
 def rows_for_day(
-    kind: ExportKind, day: date, schema: pl.Schema, names: dict[str, str] | None = None
+    kind: ExportKind,
+    day: date,
+    schema: pl.Schema,
+    names: dict[str, str] | None = None,
+    hours: Hours = WHOLE_DAY,
 ) -> pl.Expr | None:
     """What a day reads of a file: its rows (``day_rows``) and, of FOCUS, the rows dated
     too far back for any day to read them (counted as out of reach, see ``oddities``)."""
-    rows = day_rows(kind, day, schema, names)
+    rows = day_rows(kind, day, schema, names, hours)
     if rows is None or kind == "cur":
         return rows
     end = (names or {}).get("ChargePeriodEnd", "ChargePeriodEnd")
