@@ -38,10 +38,13 @@ lint: $(BIN)/cost-assets
 sample: $(BIN)/cost-assets
 	$(BIN)/cost-assets-sample --out sample_exports --start 2026-10-25 --days 14 --scale 1
 
-# One day against the floor (see benchmarks/run.py): SCALE=small|medium|large. Not run in CI.
+# One day against the floor (see benchmarks/run.py): SCALE=small|medium|large, RUNS of it.
+# Sources roots are generated once into BENCH_DIR and reused. Not run in CI.
 SCALE ?= small
+RUNS ?= 3
+BENCH_DIR ?= .bench
 bench: $(BIN)/cost-assets
-	$(BIN)/python benchmarks/run.py --scale $(SCALE)
+	$(BIN)/python benchmarks/run.py --scale $(SCALE) --runs $(RUNS) --workdir $(BENCH_DIR)
 
 clean:
 	rm -rf warehouse .dagster_home
