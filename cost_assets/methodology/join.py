@@ -171,11 +171,11 @@ def task_costs(
     # Instance ids are joined on as categorical codes (the same matches, faster), and
     # the priced pool feeds every path below: materialized once here, or the query plan
     # would recompute it in each branch.
-    pool = _capacity(coded(pool), coded(instances), instance_types).collect().lazy()
+    pool = keyed(_capacity(coded(pool), coded(instances), instance_types)).collect().lazy()
     catalog = workers.select("worker", "is_daemon", "gpus_per_task")
     priced_tasks = (
-        coded(tasks)
-        .join(pool.select(INSTANCE_HOUR + ["gpu_capacity"]), on=INSTANCE_HOUR, how="inner")
+        keyed(coded(tasks))
+        .join(pool.select(KEY, "gpu_capacity"), on=KEY, how="inner")
         .join(catalog, on="worker", how="left")
         .with_columns(
             pl.col("is_daemon").fill_null(False),
@@ -185,7 +185,7 @@ def task_costs(
         .collect()
         .lazy()
     )
-    active = priced_tasks.group_by(INSTANCE_HOUR).agg(
+    active = priced_tasks.group_by(KEY).agg(
         (~pl.col("is_daemon")).any().alias("active"),
         (pl.col("split_cost") + pl.col("unused_cost")).sum().alias("cur_total"),
         # One task without its split costs, or with none although it reserved or used
@@ -204,7 +204,7 @@ def task_costs(
         pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
     )
     pool = (
-        pool.join(active, on=INSTANCE_HOUR, how="left")
+        pool.join(active, on=KEY, how="left")
         .with_columns(
             pl.col("active").fill_null(False),
             # An instance of unknown capacity is taken as exactly full: no idle part.
@@ -227,9 +227,16 @@ def task_costs(
     active_pool = pool.filter(pl.col("active"))
     on_active = priced_tasks.drop("region").join(
         active_pool.select(
-            INSTANCE_HOUR + ["region", "split_path", "instance_cost", "cur_total", "scale_factor"]
+            KEY,
+            "region",
+            "fleet",
+            "instance_type",
+            "split_path",
+            "instance_cost",
+            "cur_total",
+            "scale_factor",
         ),
-        on=INSTANCE_HOUR,
+        on=KEY,
         how="inner",
     )
 
@@ -271,10 +278,8 @@ def task_costs(
         on_active.filter(pl.col("split_path") == "gpu_resplit"), gpu_hours, GPU_RESOURCES
     )
 
-    task_rows = (
-        pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed")
-        .join(pool.select(INSTANCE_HOUR + ["fleet", "instance_type"]), on=INSTANCE_HOUR, how="left")
-        .with_columns(pl.lit(0.0).alias("dark_cost"))
+    task_rows = pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed").with_columns(
+        pl.lit(0.0).alias("dark_cost")
     )
     dark_rows = pool.filter(~pl.col("active")).with_columns(
         pl.lit("dark").alias("split_path"),
@@ -292,6 +297,18 @@ def task_costs(
     ).with_columns(pl.col("instance_id").cast(pl.String))
 
 
+# One integer per instance-hour: hours since the epoch above, the instance's categorical code
+# below (codes are unique per id), so that the joins of task_costs match on one column.
+KEY = "_instance_hour"
+
+
+def keyed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` (instance ids already ``coded``) with its instance-hour as ``KEY``."""
+    hours = pl.col("hour").dt.epoch("s") // 3600
+    code = pl.col("instance_id").to_physical().cast(pl.Int64)
+    return frame.with_columns((hours * (1 << 32) + code).alias(KEY))
+
+
 def coded(frame: pl.LazyFrame, column: str = "instance_id") -> pl.LazyFrame:
     """``frame`` with its id column as categorical codes, for joins and groupings on it."""
     return frame.with_columns(pl.col(column).cast(pl.Categorical))
@@ -301,12 +318,11 @@ def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
     split = scad_split(
         tasks.drop("split_cost", "unused_cost", "gpu_capacity"),
         hours.select(
-            INSTANCE_HOUR
-            + ["instance_cost"]
+            [KEY, "instance_cost"]
             + [f"{r}_capacity" for r in resources]
             + [f"{r}_weight" for r in resources]
         ),
-        keys=INSTANCE_HOUR,
+        keys=[KEY],
         resources=resources,
         cost_column="instance_cost",
     )
