@@ -12,11 +12,10 @@ from typing import Any
 
 import dagster as dg
 
-from cost_assets.assets.raw import input_fingerprint
+from cost_assets.assets.raw import day_fingerprint
 from cost_assets.partitions import RESTATEMENT_DAYS, today
-from cost_assets.pipeline import cur_rows_for_day, focus_rows_for_day
 from cost_assets.resources import CostAssetsStorage
-from cost_assets.sources.exports import Delivery, find_delivery, read_export_for_day
+from cost_assets.sources.exports import Delivery, find_delivery
 from cost_assets.sources.storage import SourceStore
 
 FINGERPRINTED = {"focus": "focus_charges", "cur": "cur_task_hours"}
@@ -76,9 +75,7 @@ def changed_days(
                 continue
             seen[f"{kind}/{period}"] = token
             for day in _candidate_days(instance, period):
-                rows, _ = read_export_for_day(store, kind, date.fromisoformat(day))
-                pick = focus_rows_for_day if kind == "focus" else cur_rows_for_day
-                current = input_fingerprint(pick(rows, date.fromisoformat(day)))
+                current = day_fingerprint(store, kind, date.fromisoformat(day))
                 recorded = _recorded_fingerprint(instance, asset, day)
                 if recorded is not None and recorded != current:
                     changed.add(day)

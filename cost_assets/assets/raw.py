@@ -17,9 +17,11 @@ from cost_assets.assets.common import (
 from cost_assets.methodology import charges as charge_rules
 from cost_assets.partitions import daily_partitions
 from cost_assets.pipeline import (
+    CUR_SLICE_HOURS,
     USAGE_COLUMNS,
     combine_usage,
     cur_day_tables,
+    cur_rows_for_day,
     focus_rows_for_day,
     hourly_charges,
 )
@@ -83,8 +85,8 @@ class _SliceOddities:
     slice's rows are hashed and their duplicates counted as they pass (a duplicate row has
     the same usage start, so both copies are in one slice)."""
 
-    def __init__(self) -> None:
-        self.hashes: list[pl.Series] = []
+    def __init__(self, hashes: list[pl.Series] | None = None) -> None:
+        self.hashes: list[pl.Series] = hashes or []
         self.duplicates = {"rows": 0, "files": set()}
 
     def inspect(self, rows: pl.DataFrame | None) -> None:
@@ -112,6 +114,20 @@ class _SliceOddities:
         return fingerprint(
             pl.DataFrame({"rows": hashes}) if hashes is not None else pl.DataFrame(), hashes
         )
+
+
+def day_fingerprint(store: SourceStore, kind: str, day: date) -> str:
+    """The fingerprint of the export rows ``day`` reads now, as its raw asset records it
+    (CUR a slice of hours at a time, as the asset reads it)."""
+    if kind == "focus":
+        return input_fingerprint(focus_rows_for_day(read_export_for_day(store, kind, day)[0], day))
+    hashes = []
+    for first in range(0, 24, CUR_SLICE_HOURS):
+        hours = (first, first + CUR_SLICE_HOURS)
+        rows = cur_rows_for_day(read_export_for_day(store, kind, day, hours=hours)[0], day, hours)
+        if rows is not None and rows.height:
+            hashes.append(row_hashes(rows))
+    return _SliceOddities(hashes).fingerprint()
 
 
 def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:

@@ -5,7 +5,7 @@ from datetime import date
 from polars.testing import assert_frame_equal
 
 from cost_assets import pipeline
-from cost_assets.assets.raw import SOURCE_FILE, _SliceOddities, input_fingerprint
+from cost_assets.assets.raw import SOURCE_FILE, _SliceOddities, day_fingerprint, input_fingerprint
 from cost_assets.resources import DEFAULT_SOURCES
 from cost_assets.sources.exports import read_export_for_day
 from cost_assets.sources.storage import open_store
@@ -45,3 +45,13 @@ def test_a_slice_reads_only_its_hours():
     assert rows.height > 0 and hours.min() == 6 and hours.max() == 11
     assert rows["line_item_usage_start_date"].dt.date().unique().to_list() == [DAY]
     assert hours.n_unique() == 6
+
+
+def test_the_sensor_fingerprints_a_day_as_its_asset_did():
+    # The restatement sensor reads CUR in slices too; its fingerprint must equal the asset's
+    # (and the whole day's), or every open day would look restated.
+    store = open_store(DEFAULT_SOURCES)
+    cur = _whole_day(store)[0]
+    focus = pipeline.focus_rows_for_day(read_export_for_day(store, "focus", DAY)[0], DAY)
+    assert day_fingerprint(store, "cur", DAY) == input_fingerprint(cur)
+    assert day_fingerprint(store, "focus", DAY) == input_fingerprint(focus)
