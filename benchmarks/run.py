@@ -203,7 +203,7 @@ def main() -> None:
         print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cost-assets-bench-"))
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="cost-assets-bench-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     sources, generated = generate(args.scale, workdir)
     day = FIRST_DAY.isoformat()
