@@ -12,7 +12,7 @@ days, so its dollars per stage equal a Dagster run's only for the first day of a
 Each stage still conserves money, and the day's total is the same.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -108,6 +108,19 @@ def cur_tables(
 CUR_SLICE_HOURS = 6
 
 
+def cur_day_slices(
+    store: SourceStore, day: date, source_column: str | None = None
+) -> Iterator[tuple[pl.DataFrame | None, list[Delivery]]]:
+    """The CUR rows of ``day``, a slice of ``CUR_SLICE_HOURS`` at a time, oldest first, each
+    with the deliveries read (with ``source_column``, each row names its file)."""
+    for first in range(0, 24, CUR_SLICE_HOURS):
+        hours = (first, first + CUR_SLICE_HOURS)
+        read, deliveries = read_export_for_day(store, "cur", day, source_column, hours=hours)
+        rows = cur_rows_for_day(read, day, hours)
+        del read  # when the slice was narrowed, only its rows stay in memory
+        yield rows, deliveries
+
+
 def cur_day_tables(
     store: SourceStore,
     day: date,
@@ -122,11 +135,8 @@ def cur_day_tables(
     instance's attributes come from its first row in time, then file order.
     """
     tasks, instances, artefacts, rows, deliveries = [], [], 0, 0, []
-    for first in range(0, 24, CUR_SLICE_HOURS):
-        hours = (first, first + CUR_SLICE_HOURS)
-        read, deliveries = read_export_for_day(store, "cur", day, source_column, hours=hours)
-        cur = cur_rows_for_day(read, day, hours)
-        del read
+    for cur, read_from in cur_day_slices(store, day, source_column):
+        deliveries = read_from  # the same deliveries every slice: the last one's are kept
         if inspect is not None:
             inspect(cur)
         if cur is not None and source_column is not None:

@@ -17,11 +17,10 @@ from cost_assets.assets.common import (
 from cost_assets.methodology import charges as charge_rules
 from cost_assets.partitions import daily_partitions
 from cost_assets.pipeline import (
-    CUR_SLICE_HOURS,
     USAGE_COLUMNS,
     combine_usage,
+    cur_day_slices,
     cur_day_tables,
-    cur_rows_for_day,
     focus_rows_for_day,
     hourly_charges,
 )
@@ -33,7 +32,7 @@ from cost_assets.sources.exports import (
     billing_periods_for,
     read_export_for_day,
 )
-from cost_assets.sources.fingerprint import fingerprint, row_hashes
+from cost_assets.sources.fingerprint import digest, fingerprint, row_hashes
 from cost_assets.sources.reference import load_reference as load_reference_files
 from cost_assets.sources.storage import SourceStore
 from cost_assets.sources.usage import read_usage
@@ -66,11 +65,9 @@ def file_oddities(
     hashes without it, when already computed)."""
     if read is None or rows is None:
         return {"empty_files_read": [], "duplicate_rows_across_files": 0}
-    keys = [f.key for d in deliveries for f in d.files]
-    file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
     duplicates = oddities.duplicates_across_files(rows, SOURCE_FILE, cost_column, hashes)
     counted = {
-        "empty_files_read": oddities.empty_files(file_rows, keys),
+        "empty_files_read": _empty_files(deliveries),
         "duplicate_rows_across_files": duplicates["rows"],
     }
     if duplicates["rows"]:
@@ -99,10 +96,8 @@ class _SliceOddities:
         self.duplicates["files"] |= set(found["files"])
 
     def counted(self, deliveries: list[Delivery]) -> dict:
-        keys = [f.key for d in deliveries for f in d.files]
-        file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
         counted = {
-            "empty_files_read": oddities.empty_files(file_rows, keys),
+            "empty_files_read": _empty_files(deliveries),
             "duplicate_rows_across_files": self.duplicates["rows"],
         }
         if self.duplicates["rows"]:
@@ -110,10 +105,14 @@ class _SliceOddities:
         return counted
 
     def fingerprint(self) -> str:
-        hashes = pl.concat(self.hashes) if self.hashes else None
-        return fingerprint(
-            pl.DataFrame({"rows": hashes}) if hashes is not None else pl.DataFrame(), hashes
-        )
+        return digest(pl.concat(self.hashes) if self.hashes else pl.Series(dtype=pl.UInt64))
+
+
+def _empty_files(deliveries: list[Delivery]) -> list[str]:
+    """The files of the deliveries read that held no rows (see ``oddities.empty_files``)."""
+    keys = [f.key for d in deliveries for f in d.files]
+    file_rows = {k: n for d in deliveries for k, n in d.file_rows.items()}
+    return oddities.empty_files(file_rows, keys)
 
 
 def day_fingerprint(store: SourceStore, kind: str, day: date) -> str:
@@ -121,13 +120,10 @@ def day_fingerprint(store: SourceStore, kind: str, day: date) -> str:
     (CUR a slice of hours at a time, as the asset reads it)."""
     if kind == "focus":
         return input_fingerprint(focus_rows_for_day(read_export_for_day(store, kind, day)[0], day))
-    hashes = []
-    for first in range(0, 24, CUR_SLICE_HOURS):
-        hours = (first, first + CUR_SLICE_HOURS)
-        rows = cur_rows_for_day(read_export_for_day(store, kind, day, hours=hours)[0], day, hours)
-        if rows is not None and rows.height:
-            hashes.append(row_hashes(rows))
-    return _SliceOddities(hashes).fingerprint()
+    slices = cur_day_slices(store, day)
+    return _SliceOddities(
+        [row_hashes(r) for r, _ in slices if r is not None and r.height]
+    ).fingerprint()
 
 
 def _without_source(rows: pl.DataFrame | None) -> pl.DataFrame | None:

@@ -580,11 +580,16 @@ def day_rows(
     return (charge_start < _instant(end, dtypes[0])) & (charge_end >= _instant(start, dtypes[1]))
 
 
+def month_start(day: date, months_back: int = 0) -> datetime:
+    """Midnight UTC of the first day of ``day``'s month, ``months_back`` months earlier."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
 def earliest_charge_read(day: date) -> datetime:
     """The start of the earliest billing period whose charges a delivery read for ``day`` can
     hold and some day still reads: ``LATER_PERIODS_READ`` periods before the day's own."""
-    index = day.year * 12 + day.month - 1 - LATER_PERIODS_READ
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+    return month_start(day, LATER_PERIODS_READ)
 
 
 def rows_for_day(

@@ -28,9 +28,14 @@ def row_hashes(rows: pl.DataFrame) -> pl.Series:
     return stable.hash_rows(seed=0)
 
 
+def digest(hashes: pl.Series) -> str:
+    """SHA-256 over row hashes in sorted order: the same for the same rows in any order, and
+    for rows hashed in parts (slices of a day) and put together."""
+    return hashlib.sha256(hashes.sort().to_numpy().tobytes()).hexdigest()
+
+
 def fingerprint(rows: pl.DataFrame, hashes: pl.Series | None = None) -> str:
-    """SHA-256 over the sorted row hashes of ``rows`` (``hashes``, when already computed)."""
+    """The ``digest`` of the row hashes of ``rows`` (``hashes``, when already computed)."""
     if rows.height == 0:
         return hashlib.sha256(b"").hexdigest()
-    hashes = row_hashes(rows) if hashes is None else hashes
-    return hashlib.sha256(hashes.sort().to_numpy().tobytes()).hexdigest()
+    return digest(row_hashes(rows) if hashes is None else hashes)

@@ -9,17 +9,14 @@ dollars no day can take).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import polars as pl
 
+from cost_assets.sources.exports import month_start
+
 EXAMPLES = 10  # how many names a count lists
-
-
-def _month_start(day: date, months_back: int = 0) -> datetime:
-    index = day.year * 12 + day.month - 1 - months_back
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 def _total(frame: pl.DataFrame, column: str | None) -> float:
@@ -51,7 +48,9 @@ def duplicates_across_files(
         return {"rows": 0, "cost": 0.0, "files": []}
     if hashes is None:
         hashes = frame.drop(source_column).hash_rows()
-    keyed = frame.with_columns(hashes.alias("__row"))
+    # Only the columns counted, as series: a frame-level with_columns would copy every column.
+    kept = [source_column] + ([cost_column] if cost_column else [])
+    keyed = pl.DataFrame([hashes.alias("__row"), *(frame.get_column(c) for c in kept)])
     groups = (
         keyed.group_by("__row")
         .agg(
@@ -89,8 +88,8 @@ def out_of_reach(focus: pl.DataFrame, day: date, later_periods_read: int) -> dic
     dated more than that many periods before its billing period is on no day. Counted on
     every day of the delivery's period, with its dollars, so that it is never lost silently.
     """
-    own = pl.col("BillingPeriodStart") == _month_start(day)
-    earliest = _month_start(day, later_periods_read)
+    own = pl.col("BillingPeriodStart") == month_start(day)
+    earliest = month_start(day, later_periods_read)
     rows = focus.filter(own & (pl.col("ChargePeriodEnd") <= earliest))
     return {"rows": rows.height, "effective_cost": _total(rows, "EffectiveCost")}
 
