@@ -65,7 +65,7 @@ def allocate(
     )
     placed_parts: list[pl.LazyFrame] = []
 
-    remaining = remaining.with_columns(pl.lit(True).alias(SCOPE))
+    remaining = remaining.with_columns(pl.lit(True).alias(SCOPE)).collect().lazy()
     for level in levels:
         # SCOPE is a constant key, so a level matched on nothing spans the whole day.
         on = [SCOPE, *level.on]
@@ -74,10 +74,14 @@ def allocate(
             .filter(pl.col(WEIGHT) > 0)
             .group_by(on + targets)
             .agg(pl.col(WEIGHT).sum())
+            .collect()
+            .lazy()
         )
         scopes_with_driver = drivers.select(on).unique()
         matched = remaining.join(scopes_with_driver, on=on, how="semi", nulls_equal=True)
-        remaining = remaining.join(scopes_with_driver, on=on, how="anti", nulls_equal=True)
+        remaining = (
+            remaining.join(scopes_with_driver, on=on, how="anti", nulls_equal=True).collect().lazy()
+        )
         placed_parts.append(
             matched.join(drivers, on=on, how="inner", nulls_equal=True)
             .with_columns(
@@ -93,6 +97,8 @@ def allocate(
             )
             .drop(WEIGHT)
         )
+        if remaining.select(pl.len()).collect().item() == 0:
+            break  # every row is placed: the later levels' drivers are never read
 
     leftover = remaining.with_columns(
         [pl.lit(unplaced[t]).alias(t) for t in targets]

@@ -29,74 +29,128 @@ WORKER_COST_COLUMNS = ["hour", "region", "fleet", "worker", "cost_class", "step"
 def _in_use_by_worker(task_costs: pl.LazyFrame) -> pl.LazyFrame:
     """Worker tasks; a task whose worker could not be named keeps its dollars as
     ``unattributed``."""
-    return task_costs.filter(~pl.col("is_daemon") & pl.col("task_id").is_not_null()).with_columns(
+    return task_costs.filter(_is_worker_task()).with_columns(
         pl.col("worker").fill_null(UNATTRIBUTED)
     )
 
 
-def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
-    """Daemon-task cost on active instance-hours, moved onto the co-located workers in use.
+def _is_worker_task() -> pl.Expr:
+    return ~pl.col("is_daemon") & pl.col("task_id").is_not_null()
 
-    All of a daemon's cost, its split and its share of the unused capacity alike, becomes the
-    workers' in-use cost (SPEC 3.4): keeping the instance's agents running is part of running
-    the workers, not capacity held in reserve. Within an instance-hour the workers share it
-    in proportion to their in-use cost (``daemon_fold``), evenly when that is all zero
-    (``daemon_fold_even``); an instance-hour with no worker keeps it ``unattributed``.
 
-    The rule is the allocation mechanism's (``allocate``) with one level per instance-hour,
-    written out: one grouping and one join, as it runs over every task-hour of the day.
-    """
-    instance_hour = ["hour", "instance_id"]
-    active = task_costs.filter(pl.col("split_path") != "dark")
-    daemons = (
-        active.filter(pl.col("is_daemon"))
-        .group_by(instance_hour)
-        .agg(
-            pl.col("region").first(),
-            pl.col("fleet").first(),
-            (pl.col("in_use_cost") + pl.col("idle_cost")).sum().alias("daemon_cost"),
+_INSTANCE_HOUR = ["hour", "instance_id"]
+_WORKER_HOUR = ["hour", "region", "fleet", "worker"]
+# A worker's weight in the daemon fold: its tasks' positive in-use cost.
+_FOLD_WEIGHT = pl.col("in_use_cost").clip(lower_bound=0.0)
+
+
+def _daemon_hours(active: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per active instance-hour with a daemon: the daemons' whole cost and the
+    workers' total fold weight."""
+    daemon, worker = pl.col("is_daemon"), _is_worker_task()
+    # Conditional columns first, then plain sums: a filter inside an aggregation runs per group.
+    return (
+        active.select(
+            *_INSTANCE_HOUR,
+            daemon,
+            pl.when(daemon)
+            .then(pl.col("in_use_cost") + pl.col("idle_cost"))
+            .otherwise(0.0)
+            .alias("daemon_cost"),
+            pl.when(worker).then(_FOLD_WEIGHT).otherwise(0.0).alias("in_use_total"),
+        )
+        .group_by(_INSTANCE_HOUR)
+        .agg(daemon.max().alias("has_daemon"), pl.col("daemon_cost", "in_use_total").sum())
+        .filter(pl.col("has_daemon"))
+        .drop("has_daemon")
+    )
+
+
+def _fold_by_weight(workers: pl.LazyFrame, daemon_hours: pl.LazyFrame) -> pl.LazyFrame:
+    """Each worker task's part of its instance-hour's daemon cost, ∝ its fold weight, where
+    the workers' weights are positive (``daemon_fold``)."""
+    weighted = daemon_hours.filter(pl.col("in_use_total") > 0).select(
+        *_INSTANCE_HOUR, (pl.col("daemon_cost") / pl.col("in_use_total")).alias("_per_weight")
+    )
+    return workers.join(weighted, on=_INSTANCE_HOUR, how="left").with_columns(
+        (_FOLD_WEIGHT * pl.col("_per_weight")).fill_null(0.0).alias("fold_cost")
+    )
+
+
+def _fold_evenly_or_alone(active: pl.LazyFrame, daemon_hours: pl.LazyFrame) -> pl.LazyFrame:
+    """Daemon cost of instance-hours whose workers have no positive weight: one share per
+    worker (``daemon_fold_even``); with no worker at all it stays ``unattributed``. Such
+    instance-hours are few: only their own rows are read."""
+    unweighted = daemon_hours.filter(~(pl.col("in_use_total") > 0)).select(
+        *_INSTANCE_HOUR, "daemon_cost"
+    )
+    rows = active.join(unweighted, on=_INSTANCE_HOUR, how="semi")
+    workers = _in_use_by_worker(rows).select(*_WORKER_HOUR, "instance_id").unique()
+    even = workers.join(unweighted, on=_INSTANCE_HOUR, how="inner").select(
+        *_WORKER_HOUR,
+        (pl.col("daemon_cost") / pl.len().over(_INSTANCE_HOUR)).alias("cost_usd"),
+        pl.lit("daemon_fold_even").alias("step"),
+    )
+    alone = (
+        rows.filter(pl.col("is_daemon"))
+        .join(workers, on=_INSTANCE_HOUR, how="anti")
+        .group_by(_INSTANCE_HOUR)
+        .agg(pl.col("region", "fleet").first())
+        .join(unweighted, on=_INSTANCE_HOUR, how="inner")
+        .select(
+            "hour",
+            "region",
+            "fleet",
+            pl.lit(UNATTRIBUTED).alias("worker"),
+            pl.col("daemon_cost").alias("cost_usd"),
+            pl.lit("unattributed").alias("step"),
         )
     )
-    # A worker's weight is its tasks' positive in-use cost; evenly means one share a worker.
-    workers = (
-        _in_use_by_worker(active)
-        .group_by(*instance_hour, "worker")
-        .agg(pl.col("in_use_cost").clip(lower_bound=0.0).sum())
+    return pl.concat([even, alone])
+
+
+def _running_costs(task_costs: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(per worker-hour, leftover daemon cost): the workers' in-use, idle and folded daemon
+    cost summed per hour, region, fleet and worker, and the daemon cost no weight placed.
+
+    Daemon-task cost on active instance-hours is moved onto the co-located workers in use:
+    all of it, its split and its share of the unused capacity alike (SPEC 3.4), as keeping
+    the instance's agents running is part of running the workers, not capacity held in
+    reserve. Within an instance-hour the workers share it ∝ their positive in-use cost
+    (``daemon_fold``), evenly when that is all zero (``daemon_fold_even``); an instance-hour
+    with no worker keeps it ``unattributed``. One pass over the task-hours: each worker
+    task's part is summed with its own costs, never listed per task.
+    """
+    active = task_costs.filter(pl.col("split_path") != "dark")
+    daemon_hours = _daemon_hours(active).collect().lazy()  # read by both branches below
+    workers = _in_use_by_worker(active)
+    per_worker_hour = (
+        _fold_by_weight(workers, daemon_hours)
+        .group_by(_WORKER_HOUR)
+        .agg(
+            pl.col("in_use_cost").sum(),
+            pl.col("idle_cost").sum(),
+            pl.col("fold_cost").sum(),
+            # A worker beside a weighted daemon gets a fold row, even of zero dollars.
+            pl.col("_per_weight").is_not_null().any().alias("folded"),
+        )
     )
-    totals = workers.group_by(instance_hour).agg(
-        pl.col("in_use_cost").sum().alias("in_use_total"), pl.len().alias("workers")
+    return per_worker_hour, _fold_evenly_or_alone(active, daemon_hours)
+
+
+def fold_daemons(task_costs: pl.LazyFrame) -> pl.LazyFrame:
+    """Daemon-task cost on active instance-hours, moved onto the co-located workers in use
+    (``_running_costs``), per hour, region, fleet, worker and step."""
+    per_worker_hour, leftover = _running_costs(task_costs)
+    return _folded_rows(per_worker_hour, leftover)
+
+
+def _folded_rows(per_worker_hour: pl.LazyFrame, leftover: pl.LazyFrame) -> pl.LazyFrame:
+    weighted = per_worker_hour.filter(pl.col("folded")).select(
+        *_WORKER_HOUR, pl.col("fold_cost").alias("cost_usd"), pl.lit("daemon_fold").alias("step")
     )
-    by_instance_hour = daemons.join(totals, on=instance_hour, how="left")
-    folded = by_instance_hour.join(workers, on=instance_hour, how="inner").select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.when(pl.col("in_use_total") > 0)
-        .then(pl.col("daemon_cost") * (pl.col("in_use_cost") / pl.col("in_use_total")))
-        .otherwise(pl.col("daemon_cost") / pl.col("workers"))
-        .alias("cost_usd"),
-        pl.when(pl.col("in_use_total") > 0)
-        .then(pl.lit("daemon_fold"))
-        .otherwise(pl.lit("daemon_fold_even"))
-        .alias("step"),
-    )
-    alone = by_instance_hour.filter(pl.col("workers").is_null()).select(
-        "hour",
-        "region",
-        "fleet",
-        pl.lit(UNATTRIBUTED).alias("worker"),
-        pl.col("daemon_cost").alias("cost_usd"),
-        pl.lit("unattributed").alias("step"),
-    )
-    return pl.concat([folded, alone]).select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.lit("in_use").alias("cost_class"),
-        "step",
-        "cost_usd",
+    return pl.concat([weighted, leftover]).select(
+        *_WORKER_HOUR, pl.lit("in_use").alias("cost_class"), "step", "cost_usd"
     )
 
 
@@ -104,29 +158,33 @@ def attribute_dark(
     task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Dark instance-hours' cost, attributed to workers by fleet with the four fallbacks."""
-    dark = task_costs.filter(pl.col("split_path") == "dark").select(
-        "hour", "region", "fleet", pl.col("dark_cost").alias("cost_usd")
+    dark = (
+        task_costs.filter(pl.col("split_path") == "dark")
+        .select("hour", "region", "fleet", pl.col("dark_cost").alias("cost_usd"))
+        .collect()
     )
-    same_hour = _in_use_by_worker(task_costs).select(
-        "hour", "region", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
+    # Dark hours are few: only the drivers of their regions and fleets are read and grouped.
+    near_dark = pl.col("region").is_in(dark["region"].unique().implode()) & pl.col("fleet").is_in(
+        dark["fleet"].unique().implode()
     )
-    trailing = _in_use_by_worker(trailing_task_costs).select(
-        "region", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)
-    )
+    same_hour = _in_use_by_worker(task_costs.filter(near_dark))
+    trailing = _in_use_by_worker(trailing_task_costs.filter(near_dark))
     catalogued = workers.filter(~pl.col("is_daemon")).select("fleet", "worker")
     levels = [
-        Level("same_hour", same_hour, on=("hour", "region", "fleet")),
-        Level("trailing_window", trailing, on=("region", "fleet")),
+        Level(
+            "same_hour",
+            same_hour.select(*_WORKER_HOUR, pl.col("in_use_cost").alias(WEIGHT)),
+            on=("hour", "region", "fleet"),
+        ),
+        Level(
+            "trailing_window",
+            trailing.select("region", "fleet", "worker", pl.col("in_use_cost").alias(WEIGHT)),
+            on=("region", "fleet"),
+        ),
         Level("fleet_catalog", even_drivers(catalogued), on=("fleet",)),
     ]
-    return allocate(dark, levels, ["worker"], {"worker": UNATTRIBUTED}).select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.lit("dark_reserved").alias("cost_class"),
-        "step",
-        "cost_usd",
+    return allocate(dark.lazy(), levels, ["worker"], {"worker": UNATTRIBUTED}).select(
+        *_WORKER_HOUR, pl.lit("dark_reserved").alias("cost_class"), "step", "cost_usd"
     )
 
 
@@ -135,29 +193,19 @@ def worker_costs(
 ) -> pl.LazyFrame:
     """Compute cost per hour, region, fleet, worker and capacity class."""
     task_costs = coded(task_costs)  # daemons are folded per instance-hour: joined on codes
-    running = _in_use_by_worker(task_costs).filter(pl.col("split_path") != "dark")
-    in_use = running.select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.lit("in_use").alias("cost_class"),
-        pl.lit("task").alias("step"),
-        pl.col("in_use_cost").alias("cost_usd"),
-    )
-    idle = running.select(
-        "hour",
-        "region",
-        "fleet",
-        "worker",
-        pl.lit("idle_reserved").alias("cost_class"),
-        pl.lit("task").alias("step"),
-        pl.col("idle_cost").alias("cost_usd"),
-    )
+    per_worker_hour, leftover = _running_costs(task_costs)
+    per_worker_hour = per_worker_hour.collect().lazy()  # read by three parts below
     parts = [
-        in_use,
-        idle,
-        fold_daemons(task_costs),
+        per_worker_hour.select(
+            *_WORKER_HOUR,
+            pl.lit(cost_class).alias("cost_class"),
+            pl.lit("task").alias("step"),
+            pl.col(column).alias("cost_usd"),
+        )
+        for cost_class, column in (("in_use", "in_use_cost"), ("idle_reserved", "idle_cost"))
+    ]
+    parts += [
+        _folded_rows(per_worker_hour, leftover),
         attribute_dark(task_costs, trailing_task_costs, workers),
     ]
     return (
