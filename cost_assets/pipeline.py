@@ -207,17 +207,15 @@ def task_cost_tables(
         settings["gpu_weighting"],
         settings["gpu_reference_family"],
     )
-    pool = join.compute_pool(charges, tasks, reference["workers"]).collect()
-    frame = join.task_costs(
+    priced = join.price_tasks(
         charges,
         tasks,
         instances,
         reference["workers"],
         reference["instance_types"],
         weights.lazy(),
-        pool=pool.lazy(),
-    ).collect()
-    orphans = join.orphan_tasks(tasks, pool.lazy()).collect()
+    )
+    frame, pool, orphans = priced
     return frame, pool, orphans, weights
 
 

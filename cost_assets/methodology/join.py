@@ -17,11 +17,13 @@ part and an on-demand part add up); data transfer, EBS and other rows that name 
 are not compute. ``scale_factor`` is FOCUS ÷ CUR split dollars of the instance-hour wherever
 CUR has them all (on every path: a reconciliation signal); on ``cur_split`` rows it is the
 factor applied. Task-hours whose instance-hour has no FOCUS row cannot be priced: they are
-left out here and reported (``orphan_tasks``).
+left out here and reported (``PricedTasks.orphans``).
 
 One row per task and instance-hour (dark instance-hours: one row with no task). Per
 instance-hour, in_use_cost + idle_cost + dark_cost sums to ``C``.
 """
+
+from typing import NamedTuple
 
 import polars as pl
 
@@ -76,6 +78,27 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
     An instance is in a fleet when its fleet tag names a catalogued fleet, or when it hosts an
     ECS task that hour (then it takes the fleet of its tasks' workers, or ``unknown``).
     """
+    pool = _pool(charges, _tasks_with_workers(tasks, workers, split=False), workers)
+    return pool.drop(KEY).with_columns(pl.col("instance_id").cast(pl.String))
+
+
+def _tasks_with_workers(
+    tasks: pl.LazyFrame, workers: pl.LazyFrame, split: bool = True
+) -> pl.LazyFrame:
+    """Task-hours keyed by instance-hour (``KEY``), with their worker's fleet
+    (``worker_fleet``) and daemon flag, which the pool reads, and the GPUs per task, which
+    the ``split`` reads."""
+    catalog = workers.select(
+        "worker",
+        pl.col("fleet").alias("worker_fleet"),
+        "is_daemon",
+        *(["gpus_per_task"] if split else []),
+    )
+    return keyed(coded(tasks)).join(catalog, on="worker", how="left")
+
+
+def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> pl.LazyFrame:
+    """``compute_pool`` of ``_tasks_with_workers`` tasks, keyed and with coded ids."""
     known_fleets = workers.select(pl.col("fleet").alias("tag_fleet")).unique()
     # Tasks of workers from several fleets on one instance: the fleet of the workers (not
     # daemons) that reserve the most of it, then by name, so every run picks the same one.
@@ -85,15 +108,13 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
         pl.col("gb_reserved").fill_null(0.0), pl.col("gb_used").fill_null(0.0)
     )
     task_fleets = (
-        coded(tasks)
-        .join(workers.select("worker", "fleet", "is_daemon"), on="worker", how="left")
-        .group_by(INSTANCE_HOUR + ["fleet"])
+        tasks.group_by(KEY, pl.col("worker_fleet").alias("fleet"))
         .agg(
             (~pl.col("is_daemon").fill_null(False)).any().alias("runs_workers"),
             allocated.sum().alias("allocated"),
             pl.col("region").min().alias("task_region"),
         )
-        .group_by(INSTANCE_HOUR)
+        .group_by(KEY)
         .agg(
             pl.col("fleet")
             .sort_by(
@@ -107,12 +128,11 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
             pl.col("task_region").min(),
         )
     )
-    hours = instance_hours(charges)
-    tagged = hours.join(
+    tagged = keyed(instance_hours(charges)).join(
         known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet", how="left"
     )
     return (
-        tagged.join(task_fleets, on=INSTANCE_HOUR, how="left")
+        tagged.join(task_fleets, on=KEY, how="left")
         .with_columns(
             pl.when(pl.col("known"))
             .then(pl.col("tag_fleet"))
@@ -122,7 +142,6 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
         )
         .filter(pl.col("fleet").is_not_null())
         .drop("known", "task_fleet", "tag_fleet", "task_region")
-        .with_columns(pl.col("instance_id").cast(pl.String))
     )
 
 
@@ -153,35 +172,60 @@ def _capacity(pool: pl.LazyFrame, instances: pl.LazyFrame, instance_types: pl.La
     )
 
 
-def task_costs(
+class PricedTasks(NamedTuple):
+    """The day's split of the compute pool: ``task_costs`` (``TASK_COST_COLUMNS``), the
+    ``pool`` it split and the ``orphans``, task-hours whose instance-hour has no FOCUS
+    compute row."""
+
+    task_costs: pl.DataFrame
+    pool: pl.DataFrame
+    orphans: pl.DataFrame
+
+
+def price_tasks(
     charges: pl.LazyFrame,
     tasks: pl.LazyFrame,
     instances: pl.LazyFrame,
     workers: pl.LazyFrame,
     instance_types: pl.LazyFrame,
     gpu_weights: pl.LazyFrame,
-    pool: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
+) -> PricedTasks:
     """Amortized cost per task and instance-hour, split into in use, idle and dark.
 
-    ``pool`` is ``compute_pool`` of the same inputs when the caller has it already.
+    The task-hours are keyed and joined to their workers once, and the pool materialized
+    once: the pool, the split and the orphans all read them, and a query plan would
+    otherwise recompute them in each branch. Instance ids are joined on as categorical codes,
+    and instance-hours on one integer (the same matches, faster).
     """
-    if pool is None:
-        pool = compute_pool(charges, tasks, workers)
-    # Instance ids are joined on as categorical codes (the same matches, faster), and
-    # the priced pool feeds every path below: materialized once here, or the query plan
-    # would recompute it in each branch.
-    pool = keyed(_capacity(coded(pool), coded(instances), instance_types)).collect().lazy()
-    catalog = workers.select("worker", "is_daemon", "gpus_per_task")
+    task_columns = tasks.collect_schema().names()
+    tasks = _tasks_with_workers(tasks, workers).collect().lazy()
+    pool = _pool(charges, tasks, workers).collect()
+    costs = _task_costs(tasks, pool.lazy(), instances, instance_types, gpu_weights).collect()
+    orphans = tasks.join(pool.lazy().select(KEY), on=KEY, how="anti").select(task_columns)
+    return PricedTasks(
+        costs,
+        pool.drop(KEY).with_columns(pl.col("instance_id").cast(pl.String)),
+        orphans.with_columns(pl.col("instance_id").cast(pl.String)).collect(),
+    )
+
+
+def _task_costs(
+    tasks: pl.LazyFrame,
+    pool: pl.LazyFrame,
+    instances: pl.LazyFrame,
+    instance_types: pl.LazyFrame,
+    gpu_weights: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """``TASK_COST_COLUMNS`` of the ``_tasks_with_workers`` tasks over the keyed ``_pool``."""
+    pool = _capacity(pool, coded(instances), instance_types).collect().lazy()
     priced_tasks = (
-        keyed(coded(tasks))
-        .join(pool.select(KEY, "gpu_capacity"), on=KEY, how="inner")
-        .join(catalog, on="worker", how="left")
+        tasks.join(pool.select(KEY, "gpu_capacity"), on=KEY, how="inner")
         .with_columns(
             pl.col("is_daemon").fill_null(False),
             pl.col("gpus_per_task").fill_null(0.0).alias("gpu_reserved"),
             pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
         )
+        .drop("worker_fleet")
         .collect()
         .lazy()
     )
@@ -330,15 +374,6 @@ def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
         pl.col("split_cost").alias("in_use_cost"),
         pl.col("unused_cost").alias("idle_cost"),
     )
-
-
-def orphan_tasks(tasks: pl.LazyFrame, pool: pl.LazyFrame) -> pl.LazyFrame:
-    """Task-hours whose instance-hour has no FOCUS compute row: their share cannot be priced.
-
-    No FOCUS dollar is lost by them (the instance-hour has none); their CUR split dollars are
-    reported, and their parent (null when CUR left it empty) tells where to look.
-    """
-    return tasks.join(pool.select(INSTANCE_HOUR), on=INSTANCE_HOUR, how="anti")
 
 
 SCALE_FACTOR_TOLERANCE = 0.01

@@ -222,14 +222,14 @@ def test_compute_stages_conserve_money(fleet):
     reference = WORKERS.lazy()
 
     pool = join.compute_pool(charge_frame.lazy(), task_frame.lazy(), reference).collect()
-    task_costs = join.task_costs(
+    task_costs = join.price_tasks(
         charge_frame.lazy(),
         task_frame.lazy(),
         instance_frame.lazy(),
         reference,
         INSTANCE_TYPES.lazy(),
         weights.lazy(),
-    ).collect()
+    ).task_costs
     classes = ["in_use_cost", "idle_cost", "dark_cost"]
 
     # Per instance-hour: in use + idle + dark = C, exactly the compute pool's instance-hours.

@@ -215,7 +215,7 @@ def _join_frames(tasks: list[dict]):
 
 def test_task_with_zero_split_cost_but_usage_is_recomputed():
     """SPEC 3.1.4: 'Where split costs are null or zero but usage is present, recompute them
-    from usage with the SCAD method.' join.task_costs recomputes only when a split cost is
+    from usage with the SCAD method.' join's split recomputes only when a split cost is
     null or the instance-hour's CUR total is zero; a task whose split and unused costs are
     0 while it reserves half the instance gets $0 of the instance-hour."""
     charges, tasks, instances = _join_frames(
@@ -227,14 +227,14 @@ def test_task_with_zero_split_cost_but_usage_is_recomputed():
         ]
     )  # fmt: skip
     weights = gpu.gpu_weights(INSTANCE_TYPES, "aws_fixed", "m5")
-    out = join.task_costs(
+    out = join.price_tasks(
         charges.lazy(),
         tasks.lazy(),
         instances.lazy(),
         WORKERS.lazy(),
         INSTANCE_TYPES.lazy(),
         weights.lazy(),
-    ).collect()
+    ).task_costs
     per_task = dict(
         out.select("task_id", pl.sum_horizontal("in_use_cost", "idle_cost")).iter_rows()
     )
