@@ -105,7 +105,7 @@ def cur_tables(
 
 # A day's CUR is read and reduced a slice of hours at a time: a task-hour never spans two
 # slices, and a slice, not the whole day, is what is held in memory at once.
-CUR_SLICE_HOURS = 6
+CUR_SLICE_HOURS = 12
 
 
 def cur_day_slices(
@@ -219,8 +219,9 @@ def task_cost_tables(
     return frame, pool, orphans, weights
 
 
-def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.LazyFrame:
-    return task_costs_frame.lazy().select("hour", "instance_id").unique()
+def pool_instance_hours(task_costs_frame: pl.DataFrame) -> pl.DataFrame:
+    """The compute pool's instance-hours: every one has a task_costs row."""
+    return task_costs_frame.lazy().select("hour", "instance_id").unique().collect()
 
 
 def cost_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -230,14 +231,18 @@ def cost_columns(frame: pl.DataFrame) -> pl.DataFrame:
 def shared_cost_tables(
     charges: pl.DataFrame,
     task_costs: pl.DataFrame,
+    pool_hours: pl.DataFrame,
     usage: pl.DataFrame,
     compute: pl.DataFrame,
     reference: dict[str, Any],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The product_shared_costs table of a day, and the excluded charges (layer 2)."""
+    """The product_shared_costs table of a day, and the excluded charges (layer 2).
+
+    ``pool_hours`` are the compute pool's instance-hours (``pool_instance_hours``).
+    """
     allocated, excluded = shared.shared_costs(
         charges.lazy(),
-        pool_instance_hours(task_costs),
+        pool_hours.lazy(),
         list(reference["settings"]["excluded_charge_categories"]),
         usage.lazy(),
         task_costs.lazy(),
@@ -308,7 +313,7 @@ def compute_day(sources: str, day: date) -> int:
     usage = combine_usage(speech, llm)
 
     # Compute: the join, capacity classes, layer 1 (trailing windows: the day alone).
-    task_costs, _, _, _ = task_cost_tables(
+    task_costs, pool, _, _ = task_cost_tables(
         charges.lazy(), tasks.lazy(), instances.lazy(), reference
     )
     worker_costs = capacity.worker_costs(
@@ -323,7 +328,8 @@ def compute_day(sources: str, day: date) -> int:
     ).collect()
 
     # Allocation: layer 2, layer 3, the fact table.
-    shared_frame, _ = shared_cost_tables(charges, task_costs, usage, compute, reference)
+    pool_hours = pool.select("hour", "instance_id")
+    shared_frame, _ = shared_cost_tables(charges, task_costs, pool_hours, usage, compute, reference)
     language, _ = language_cost_table(compute, shared_frame, usage, reference)
     facts = ledger.unit_costs(language.lazy(), reference["product_calendar"]).collect()
 

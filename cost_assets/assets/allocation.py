@@ -54,7 +54,8 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
     usage = tables.read("usage_hourly", day)
     compute = tables.read("product_compute_costs", day)
 
-    frame, excluded_rows = shared_cost_tables(charges, tasks, usage, compute, reference)
+    pool_hours = pool_instance_hours(tasks)
+    frame, excluded_rows = shared_cost_tables(charges, tasks, pool_hours, usage, compute, reference)
     path = tables.write("product_shared_costs", day, frame)
 
     usd_excluded = dollars(excluded_rows, "effective_cost")
@@ -76,7 +77,7 @@ def product_shared_costs(context: dg.AssetExecutionContext, storage: CostAssetsS
         .head(10)
     )
     non_fleet = charges.filter(charge_rules.is_instance_usage()).join(
-        pool_instance_hours(tasks).collect().rename({"instance_id": "resource_id"}),
+        pool_hours.rename({"instance_id": "resource_id"}),
         on=["hour", "resource_id"],
         how="anti",
     )

@@ -88,13 +88,17 @@ def _tasks_with_workers(
     """Task-hours keyed by instance-hour (``KEY``), with their worker's fleet
     (``worker_fleet``) and daemon flag, which the pool reads, and the GPUs per task, which
     the ``split`` reads."""
-    catalog = workers.select(
-        "worker",
-        pl.col("fleet").alias("worker_fleet"),
-        "is_daemon",
-        *(["gpus_per_task"] if split else []),
+    attributes = {"fleet": "worker_fleet", "is_daemon": "is_daemon"}
+    if split:
+        attributes["gpus_per_task"] = "gpus_per_task"
+    catalog = workers.select("worker", *attributes).collect()
+    # Looked up, not joined: a join would copy every column of the task-hours.
+    return keyed(coded(tasks)).with_columns(
+        pl.col("worker")
+        .replace_strict(catalog["worker"], catalog[column], default=None)
+        .alias(name)
+        for column, name in attributes.items()
     )
-    return keyed(coded(tasks)).join(catalog, on="worker", how="left")
 
 
 def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> pl.LazyFrame:

@@ -60,13 +60,14 @@ def split_pools(
     charges: pl.LazyFrame, pool_instance_hours: pl.LazyFrame, excluded_categories: list[str]
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(shared rows, excluded rows): the day's charges that are not compute-pool instance-hours."""
-    in_pool = pool_instance_hours.select(
-        "hour", pl.col("instance_id").alias("resource_id"), pl.lit(True).alias("_in_pool")
-    )
-    rest = (
-        charges.join(in_pool, on=["hour", "resource_id"], how="left")
-        .filter(~(is_instance_usage() & pl.col("_in_pool").fill_null(False)))
-        .drop("_in_pool")
+    in_pool = pool_instance_hours.select("hour", pl.col("instance_id").alias("resource_id"))
+    # Only instance-usage rows can be in the pool: only they are matched.
+    instance_usage = is_instance_usage()
+    rest = pl.concat(
+        [
+            charges.filter(~instance_usage),
+            charges.filter(instance_usage).join(in_pool, on=["hour", "resource_id"], how="anti"),
+        ]
     )
     excluded = pl.col("charge_category").is_in(excluded_categories)
     return rest.filter(~excluded), rest.filter(excluded)
@@ -80,13 +81,26 @@ def llm_model_of(resource_id: pl.Expr) -> pl.Expr:
     )
 
 
+# What the tier rule and the allocation read of a shared charge (the resource for LLM models).
+_TIER_INPUTS = [
+    "hour",
+    "region",
+    "tag_product",
+    "service_code",
+    "commitment_status",
+    "resource_id",
+    "effective_cost",
+]
+
+
 def assign_tiers(
     shared: pl.LazyFrame, product_lines: pl.LazyFrame, shared_services: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Each shared row's tier (or the unused-commitment class) and, for Bedrock, its model."""
+    """Each shared row's tier (or the unused-commitment class) and, for LLM tokens, its model."""
     known = product_lines.select(pl.col("product").alias("tag_product"), pl.lit(True).alias("_k"))
-    return (
-        shared.join(known, on="tag_product", how="left")
+    tiered = (
+        shared.select(_TIER_INPUTS)
+        .join(known, on="tag_product", how="left")
         .join(shared_services.select("service_code", "tier"), on="service_code", how="left")
         .with_columns(
             pl.when(pl.col("commitment_status") == "Unused")
@@ -99,9 +113,18 @@ def assign_tiers(
             .then(pl.lit("llm_tokens"))
             .otherwise(pl.lit("fallback"))
             .alias("tier"),
-            llm_model_of(pl.col("resource_id")).alias("llm_model"),
         )
         .drop("_k")
+        .collect()
+        .lazy()
+    )
+    # The model is read by the LLM-token tier only: the other rows are never parsed for one.
+    llm = pl.col("tier") == "llm_tokens"
+    return pl.concat(
+        [
+            tiered.filter(llm).with_columns(llm_model_of(pl.col("resource_id")).alias("llm_model")),
+            tiered.filter(~llm).with_columns(pl.lit(None, dtype=pl.String).alias("llm_model")),
+        ]
     )
 
 

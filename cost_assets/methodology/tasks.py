@@ -49,8 +49,9 @@ def _resource() -> pl.Expr:
     )
 
 
-def _non_empty(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.strip_chars() != "").then(expr)
+def _non_empty(column: str) -> pl.Expr:
+    """``column`` with blank values as null."""
+    return pl.when(pl.col(column).str.strip_chars() != "").then(pl.col(column)).alias(column)
 
 
 def _is_artefact_candidate() -> pl.Expr:
@@ -143,11 +144,13 @@ def task_hours(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame | None = No
             normalize_resource_id(pl.col("split_line_item_parent_resource_id")).alias(
                 "instance_id"
             ),
-            _non_empty(tag_value("resource_tags", "aws_ecs_cluster_name")).alias("cluster_tag"),
-            _non_empty(tag_value("resource_tags", "aws_ecs_service_name")).alias("service"),
+            tag_value("resource_tags", "aws_ecs_cluster_name").alias("cluster_tag"),
+            tag_value("resource_tags", "aws_ecs_service_name").alias("service"),
             *per_resource,
             *[pl.col(c).alias(n) for c, n in _SPLIT_COSTS.items()],
         )
+        # Blank tags as none, in a step of their own: each tag is then looked up once.
+        .with_columns(_non_empty("cluster_tag"), _non_empty("service"))
         .group_by(["hour", "task_id", "instance_id", "cluster_tag", "service"])
         .agg(
             pl.col("vcpu_reserved", "gb_reserved", "vcpu_used", "gb_used", *costs).sum(),

@@ -491,9 +491,13 @@ _EC2_ARN = r"^arn:aws[a-z-]*:ec2:[^:]*:[^:]*:[a-z-]+/(.+)$"
 def normalize_resource_id(expr: pl.Expr) -> pl.Expr:
     """Resource ids as CUR writes them: an EC2 ARN ('arn:aws:ec2:…:instance/i-…') becomes its
     bare id ('i-…'); other ids and ARNs are unchanged; '' becomes null."""
-    text = expr.str.strip_chars()
-    bare = text.str.extract(_EC2_ARN, 1)
-    return pl.when(text == "").then(None).otherwise(pl.coalesce(bare, text))
+    # One pass over the text: an ARN is replaced by its id, anything else left as it is.
+    return blank_as_null(expr.str.strip_chars().str.replace(_EC2_ARN, "${1}"))
+
+
+def blank_as_null(expr: pl.Expr) -> pl.Expr:
+    """``expr`` with '' as null (after stripping, as ids are compared)."""
+    return expr.replace("", None)
 
 
 # The deliveries of one day ----------------------------------------------------------------
