@@ -111,8 +111,18 @@ def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> 
     ) + CPU_WEIGHTS["gb"] * pl.max_horizontal(
         pl.col("gb_reserved").fill_null(0.0), pl.col("gb_used").fill_null(0.0)
     )
+    tagged = (
+        keyed(instance_hours(charges))
+        .join(known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet", how="left")
+        .collect()
+        .lazy()
+    )
+    # Only instance-hours without a catalogued fleet tag, or without a region, take their
+    # tasks' fleet or region: only their tasks are grouped (usually few or none).
+    undecided = tagged.filter(~pl.col("known").fill_null(False) | pl.col("region").is_null())
     task_fleets = (
-        tasks.group_by(KEY, pl.col("worker_fleet").alias("fleet"))
+        tasks.join(undecided.select(KEY), on=KEY, how="semi")
+        .group_by(KEY, pl.col("worker_fleet").alias("fleet"))
         .agg(
             (~pl.col("is_daemon").fill_null(False)).any().alias("runs_workers"),
             allocated.sum().alias("allocated"),
@@ -131,9 +141,6 @@ def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> 
             .alias("task_fleet"),
             pl.col("task_region").min(),
         )
-    )
-    tagged = keyed(instance_hours(charges)).join(
-        known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet", how="left"
     )
     return (
         tagged.join(task_fleets, on=KEY, how="left")
@@ -229,7 +236,17 @@ def _task_costs(
             pl.col("gpus_per_task").fill_null(0.0).alias("gpu_reserved"),
             pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
         )
-        .drop("worker_fleet")
+        .select(
+            KEY,
+            "hour",
+            "instance_id",
+            "task_id",
+            "worker",
+            "is_daemon",
+            *[f"{r}_{s}" for r in GPU_RESOURCES for s in ("reserved", "used")],
+            "split_cost",
+            "unused_cost",
+        )
         .collect()
         .lazy()
     )
@@ -273,8 +290,10 @@ def _task_costs(
         .lazy()
     )
     active_pool = pool.filter(pl.col("active"))
-    on_active = priced_tasks.drop("region").join(
-        active_pool.select(
+
+    def on_path(path: str) -> pl.LazyFrame:
+        """The priced tasks of the active instance-hours that take ``path``."""
+        hours = active_pool.filter(pl.col("split_path") == path).select(
             KEY,
             "region",
             "fleet",
@@ -283,15 +302,14 @@ def _task_costs(
             "instance_cost",
             "cur_total",
             "scale_factor",
-        ),
-        on=KEY,
-        how="inner",
-    )
+        )
+        # Joined per path, not joined whole and then filtered: no row is copied twice.
+        return priced_tasks.join(hours, on=KEY, how="inner")
 
     # CPU instances with CUR split costs: SCAD's shares, scaled to FOCUS's dollars.
     # Each task's share of CUR's total first, then of C: the scale factor itself may be huge
     # where CUR's dollars are tiny.
-    scaled = on_active.filter(pl.col("split_path") == "cur_split").with_columns(
+    scaled = on_path("cur_split").with_columns(
         (pl.col("instance_cost") * (pl.col("split_cost") / pl.col("cur_total"))).alias(
             "in_use_cost"
         ),
@@ -305,9 +323,7 @@ def _task_costs(
         pl.lit(CPU_WEIGHTS["vcpu"]).alias("vcpu_weight"),
         pl.lit(CPU_WEIGHTS["gb"]).alias("gb_weight"),
     )
-    recomputed = _scad(
-        on_active.filter(pl.col("split_path") == "scad_recompute"), cpu_hours, CPU_RESOURCES
-    )
+    recomputed = _scad(on_path("scad_recompute"), cpu_hours, CPU_RESOURCES)
 
     # GPU instances: SCAD over GPU, vCPU and memory with the configured weights.
     gpu_hours = (
@@ -322,9 +338,7 @@ def _task_costs(
             [pl.col(f"{r}_weight").fill_null(w) for r, w in AWS_FIXED_GPU_WEIGHTS.items()]
         )
     )
-    resplit = _scad(
-        on_active.filter(pl.col("split_path") == "gpu_resplit"), gpu_hours, GPU_RESOURCES
-    )
+    resplit = _scad(on_path("gpu_resplit"), gpu_hours, GPU_RESOURCES)
 
     task_rows = pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed").with_columns(
         pl.lit(0.0).alias("dark_cost")
@@ -364,7 +378,7 @@ def coded(frame: pl.LazyFrame, column: str = "instance_id") -> pl.LazyFrame:
 
 def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
     split = scad_split(
-        tasks.drop("split_cost", "unused_cost", "gpu_capacity"),
+        tasks.drop("split_cost", "unused_cost"),
         hours.select(
             [KEY, "instance_cost"]
             + [f"{r}_capacity" for r in resources]
