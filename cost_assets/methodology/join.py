@@ -59,6 +59,7 @@ TASK_COST_COLUMNS = [
 def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
     """Σ effective cost per EC2 instance-hour (all rows: Savings-Plan-covered and on-demand)."""
     return (
+        # Grouped on categorical ids (faster), given back as text.
         coded(charges.filter(is_instance_usage()).rename({"resource_id": "instance_id"}))
         .group_by(INSTANCE_HOUR)
         .agg(
@@ -68,8 +69,16 @@ def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("sku_meter").min().alias("meter_type"),
             pl.len().alias("focus_rows"),
         )
-        .with_columns(pl.col("meter_type").str.extract(r":(.+)$", 1))
+        .with_columns(
+            pl.col("instance_id").cast(pl.String), pl.col("meter_type").str.extract(r":(.+)$", 1)
+        )
     )
+
+
+def instance_ids(hours: pl.DataFrame) -> pl.Enum:
+    """The instance ids of the day's ``instance_hours``, enumerated: their positions are the
+    codes of ``KEY``, the same in every frame of the day."""
+    return pl.Enum(hours.get_column("instance_id").unique().sort().drop_nulls())
 
 
 def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> pl.LazyFrame:
@@ -78,12 +87,14 @@ def compute_pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFra
     An instance is in a fleet when its fleet tag names a catalogued fleet, or when it hosts an
     ECS task that hour (then it takes the fleet of its tasks' workers, or ``unknown``).
     """
-    pool = _pool(charges, _tasks_with_workers(tasks, workers, split=False), workers)
-    return pool.drop(KEY).with_columns(pl.col("instance_id").cast(pl.String))
+    hours = instance_hours(charges).collect()
+    ids = instance_ids(hours)
+    pool = _pool(hours, _tasks_with_workers(tasks, workers, ids, split=False), workers, ids)
+    return pool.drop(KEY)
 
 
 def _tasks_with_workers(
-    tasks: pl.LazyFrame, workers: pl.LazyFrame, split: bool = True
+    tasks: pl.LazyFrame, workers: pl.LazyFrame, ids: pl.Enum, split: bool = True
 ) -> pl.LazyFrame:
     """Task-hours keyed by instance-hour (``KEY``), with their worker's fleet
     (``worker_fleet``) and daemon flag, which the pool reads, and the GPUs per task, which
@@ -93,7 +104,7 @@ def _tasks_with_workers(
         attributes["gpus_per_task"] = "gpus_per_task"
     catalog = workers.select("worker", *attributes).collect()
     # Looked up, not joined: a join would copy every column of the task-hours.
-    return keyed(coded(tasks)).with_columns(
+    return keyed(tasks, ids).with_columns(
         pl.col("worker")
         .replace_strict(catalog["worker"], catalog[column], default=None)
         .alias(name)
@@ -101,8 +112,11 @@ def _tasks_with_workers(
     )
 
 
-def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> pl.LazyFrame:
-    """``compute_pool`` of ``_tasks_with_workers`` tasks, keyed and with coded ids."""
+def _pool(
+    hours: pl.DataFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame, ids: pl.Enum
+) -> pl.LazyFrame:
+    """``compute_pool`` of the ``instance_hours`` and the ``_tasks_with_workers`` tasks,
+    keyed by ``ids``."""
     known_fleets = workers.select(pl.col("fleet").alias("tag_fleet")).unique()
     # Tasks of workers from several fleets on one instance: the fleet of the workers (not
     # daemons) that reserve the most of it, then by name, so every run picks the same one.
@@ -112,7 +126,7 @@ def _pool(charges: pl.LazyFrame, tasks: pl.LazyFrame, workers: pl.LazyFrame) -> 
         pl.col("gb_reserved").fill_null(0.0), pl.col("gb_used").fill_null(0.0)
     )
     tagged = (
-        keyed(instance_hours(charges))
+        keyed(hours.lazy(), ids)
         .join(known_fleets.with_columns(pl.lit(True).alias("known")), on="tag_fleet", how="left")
         .collect()
         .lazy()
@@ -205,19 +219,17 @@ def price_tasks(
 
     The task-hours are keyed and joined to their workers once, and the pool materialized
     once: the pool, the split and the orphans all read them, and a query plan would
-    otherwise recompute them in each branch. Instance ids are joined on as categorical codes,
-    and instance-hours on one integer (the same matches, faster).
+    otherwise recompute them in each branch. Instance-hours are joined on one integer
+    (``keyed``: the same matches, faster).
     """
     task_columns = tasks.collect_schema().names()
-    tasks = _tasks_with_workers(tasks, workers).collect().lazy()
-    pool = _pool(charges, tasks, workers).collect()
+    hours = instance_hours(charges).collect()
+    ids = instance_ids(hours)
+    tasks = _tasks_with_workers(tasks, workers, ids).collect().lazy()
+    pool = _pool(hours, tasks, workers, ids).collect()
     costs = _task_costs(tasks, pool.lazy(), instances, instance_types, gpu_weights).collect()
     orphans = tasks.join(pool.lazy().select(KEY), on=KEY, how="anti").select(task_columns)
-    return PricedTasks(
-        costs,
-        pool.drop(KEY).with_columns(pl.col("instance_id").cast(pl.String)),
-        orphans.with_columns(pl.col("instance_id").cast(pl.String)).collect(),
-    )
+    return PricedTasks(costs, pool.drop(KEY), orphans.collect())
 
 
 def _task_costs(
@@ -228,27 +240,22 @@ def _task_costs(
     gpu_weights: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """``TASK_COST_COLUMNS`` of the ``_tasks_with_workers`` tasks over the keyed ``_pool``."""
-    pool = _capacity(pool, coded(instances), instance_types).collect().lazy()
-    priced_tasks = (
-        tasks.join(pool.select(KEY, "gpu_capacity"), on=KEY, how="inner")
-        .with_columns(
-            pl.col("is_daemon").fill_null(False),
-            pl.col("gpus_per_task").fill_null(0.0).alias("gpu_reserved"),
-            pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
-        )
-        .select(
-            KEY,
-            "hour",
-            "instance_id",
-            "task_id",
-            "worker",
-            "is_daemon",
-            *[f"{r}_{s}" for r in GPU_RESOURCES for s in ("reserved", "used")],
-            "split_cost",
-            "unused_cost",
-        )
-        .collect()
-        .lazy()
+    pool = _capacity(pool, instances, instance_types).collect().lazy()
+    # Tasks outside the pool (orphans) fall out at the joins with its instance-hours below.
+    priced_tasks = tasks.with_columns(
+        pl.col("is_daemon").fill_null(False),
+        pl.col("gpus_per_task").fill_null(0.0).alias("gpu_reserved"),
+        pl.lit(None, dtype=pl.Float64).alias("gpu_used"),
+    ).select(
+        KEY,
+        "hour",
+        "instance_id",
+        "task_id",
+        "worker",
+        "is_daemon",
+        *[f"{r}_{s}" for r in GPU_RESOURCES for s in ("reserved", "used")],
+        "split_cost",
+        "unused_cost",
     )
     active = priced_tasks.group_by(KEY).agg(
         (~pl.col("is_daemon")).any().alias("active"),
@@ -356,18 +363,19 @@ def _task_costs(
     return pl.concat(
         [task_rows.select(TASK_COST_COLUMNS), dark_rows.select(TASK_COST_COLUMNS)],
         how="vertical_relaxed",
-    ).with_columns(pl.col("instance_id").cast(pl.String))
+    )
 
 
-# One integer per instance-hour: hours since the epoch above, the instance's categorical code
-# below (codes are unique per id), so that the joins of task_costs match on one column.
+# One integer per instance-hour: hours since the epoch above, the instance's position in the
+# day's ``instance_ids`` below, so that the joins of task_costs match on one column. An id
+# outside the enumeration (a task on an instance without usage: an orphan) has no key.
 KEY = "_instance_hour"
 
 
-def keyed(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` (instance ids already ``coded``) with its instance-hour as ``KEY``."""
+def keyed(frame: pl.LazyFrame, ids: pl.Enum) -> pl.LazyFrame:
+    """``frame`` with its instance-hour as ``KEY`` (the instance ids themselves unchanged)."""
     hours = pl.col("hour").dt.epoch("s") // 3600
-    code = pl.col("instance_id").to_physical().cast(pl.Int64)
+    code = pl.col("instance_id").cast(ids, strict=False).to_physical().cast(pl.Int64)
     return frame.with_columns((hours * (1 << 32) + code).alias(KEY))
 
 
