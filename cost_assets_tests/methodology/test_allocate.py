@@ -88,3 +88,17 @@ def test_allocation_conserves_money(costs, drivers, fallback):
         assert got == pytest.approx(sum(c for k, c in costs if k == key), abs=1e-6)
     if all(c >= 0 for _, c in costs):
         assert (out["cost_usd"] >= 0).all()
+
+
+def test_levels_after_every_row_is_placed_are_not_read():
+    """Once every cost row is placed, the later levels' drivers are never computed: a
+    trailing window of many days costs nothing on a day that needs none of it."""
+    costs = pl.LazyFrame({"worker": ["a"], "cost_usd": [4.0]})
+    first = pl.LazyFrame({"worker": ["a"], "product": ["x"], "weight": [1.0]})
+    # Reading this level fails: the column it names does not exist.
+    unread = pl.LazyFrame({"worker": ["a"]}).select(
+        "worker", pl.col("missing").alias("product"), pl.lit(1.0).alias("weight")
+    )
+    levels = [Level("first", first, on=("worker",)), Level("unread", unread, on=("worker",))]
+    out = allocate(costs, levels, ["product"], {"product": "unattributed"}).collect()
+    assert out.select("product", "step", "cost_usd").rows() == [("x", "first", 4.0)]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cost_assets.methodology.charges import CHARGE_COLUMNS
-from cost_assets.methodology.join import compute_pool
+from cost_assets.methodology.join import KEY, compute_pool, instance_ids, keyed
 from cost_assets.methodology.tasks import TASK_HOUR_COLUMNS
 
 HOUR = datetime(2026, 11, 2, 5, tzinfo=UTC)
@@ -69,3 +69,20 @@ def test_fleet_of_the_workers_that_reserve_most_not_daemons_then_by_name():
             ("i-5", "stray", 1.0),  # not in the catalog: unknown
         ]
     ) == {"i-1": "f-c", "i-2": "f-a", "i-3": "f-b", "i-4": "f-z", "i-5": "unknown"}
+
+
+def test_instance_hour_keys_agree_across_frames_keyed_apart():
+    """KEY codes come from the day's enumerated ids, not from whatever categorical mapping
+    happens to be alive: a frame keyed after another was dropped gets the same codes. (Keys
+    built from categorical codes differed here: the second frame restarted at code 0.)"""
+    hours = pl.DataFrame({"instance_id": ["i-b", "i-a", "i-c"]})
+    ids = instance_ids(hours)
+    first = pl.DataFrame({"hour": [HOUR] * 3, "instance_id": ["i-b", "i-a", "i-c"]})
+    keys = dict(keyed(first.lazy(), ids).collect().select("instance_id", KEY).iter_rows())
+    del first
+    second = pl.DataFrame({"hour": [HOUR] * 3, "instance_id": ["i-c", "i-b", "i-ghost"]})
+    again = dict(keyed(second.lazy(), ids).collect().select("instance_id", KEY).iter_rows())
+    assert again["i-c"] == keys["i-c"] and again["i-b"] == keys["i-b"]
+    assert len(set(keys.values())) == 3
+    # An instance without usage that day has no key: its tasks are orphans, never matched.
+    assert again["i-ghost"] is None
