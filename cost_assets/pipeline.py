@@ -104,17 +104,23 @@ def cur_tables(
 
 
 # A day's CUR is read and reduced a slice of hours at a time: a task-hour never spans two
-# slices, and a slice, not the whole day, is what is held in memory at once.
+# slices, and a slice, not the whole day, is what is held in memory at once. Rows that are
+# also hashed through their text (the raw asset's fingerprint and duplicate count) hold
+# about twice their size while they are: those are read in smaller slices.
 CUR_SLICE_HOURS = 12
+INSPECTED_SLICE_HOURS = 6
 
 
 def cur_day_slices(
-    store: SourceStore, day: date, source_column: str | None = None
+    store: SourceStore,
+    day: date,
+    source_column: str | None = None,
+    slice_hours: int = CUR_SLICE_HOURS,
 ) -> Iterator[tuple[pl.DataFrame | None, list[Delivery]]]:
-    """The CUR rows of ``day``, a slice of ``CUR_SLICE_HOURS`` at a time, oldest first, each
-    with the deliveries read (with ``source_column``, each row names its file)."""
-    for first in range(0, 24, CUR_SLICE_HOURS):
-        hours = (first, first + CUR_SLICE_HOURS)
+    """The CUR rows of ``day``, ``slice_hours`` at a time, oldest first, each with the
+    deliveries read (with ``source_column``, each row names its file)."""
+    for first in range(0, 24, slice_hours):
+        hours = (first, min(first + slice_hours, 24))
         read, deliveries = read_export_for_day(store, "cur", day, source_column, hours=hours)
         rows = cur_rows_for_day(read, day, hours)
         del read  # when the slice was narrowed, only its rows stay in memory
@@ -131,11 +137,13 @@ def cur_day_tables(
     """The cur_task_hours and cur_instances tables of ``day`` read slice by slice from the
     CUR deliveries; the artefact rows ignored, the export rows of the day, the deliveries.
 
-    ``inspect`` sees each slice's rows (with ``source_column``) before they are let go. An
+    ``inspect`` sees each slice's rows (with ``source_column``) before they are let go (the
+    slices are then ``INSPECTED_SLICE_HOURS``). An
     instance's attributes come from its first row in time, then file order.
     """
     tasks, instances, artefacts, rows, deliveries = [], [], 0, 0, []
-    for cur, read_from in cur_day_slices(store, day, source_column):
+    slice_hours = CUR_SLICE_HOURS if inspect is None else INSPECTED_SLICE_HOURS
+    for cur, read_from in cur_day_slices(store, day, source_column, slice_hours):
         deliveries = read_from  # the same deliveries every slice: the last one's are kept
         if inspect is not None:
             inspect(cur)
