@@ -81,20 +81,25 @@ class Warehouse:
             return True
         return Path(self.path(table, name)).exists()
 
-    def read(self, table: str, name: str) -> pl.DataFrame:
-        """The stored table; FileNotFoundError names the missing file and how to make it."""
+    def read(self, table: str, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """The stored table (only ``columns``, when named); FileNotFoundError names the
+        missing file and how to make it."""
         if not self.exists(table, name):
             raise FileNotFoundError(
                 f"{self.path(table, name)} does not exist: materialize {table} for {name} first"
             )
         if self.is_s3:
             body = self._s3_client().get_object(Bucket=self.bucket, Key=self._key(table, name))
-            return pl.read_parquet(io.BytesIO(body["Body"].read()))
-        return pl.read_parquet(self.path(table, name))
+            return pl.read_parquet(io.BytesIO(body["Body"].read()), columns=columns)
+        return pl.read_parquet(self.path(table, name), columns=columns)
 
-    def read_many(self, table: str, names: Iterable[str]) -> tuple[pl.DataFrame | None, list[str]]:
-        """The concatenation of the stored partitions among ``names``, and the names found."""
+    def read_many(
+        self, table: str, names: Iterable[str], columns: list[str] | None = None
+    ) -> tuple[pl.DataFrame | None, list[str]]:
+        """The concatenation of the stored partitions among ``names`` (only ``columns``, when
+        named), and the names found."""
         found = [n for n in names if self.exists(table, n)]
         if not found:
             return None, []
-        return pl.concat([self.read(table, n) for n in found], how="vertical_relaxed"), found
+        frames = [self.read(table, n, columns) for n in found]
+        return pl.concat(frames, how="vertical_relaxed"), found

@@ -147,7 +147,7 @@ def worker_costs(context: dg.AssetExecutionContext, storage: CostAssetsStorage):
     reference = load_reference(tables)
     window = trailing_days(day, int(reference["settings"]["usage_window_days"]))
     today = tables.read("task_costs", context.partition_key)
-    trailing, found = tables.read_many("task_costs", window)
+    trailing, found = tables.read_many("task_costs", window, capacity.TRAILING_TASK_COST_COLUMNS)
 
     frame = capacity.worker_costs(today.lazy(), trailing.lazy(), reference["workers"]).collect()
     path = tables.write("worker_costs", context.partition_key, frame)

@@ -154,6 +154,11 @@ def _folded_rows(per_worker_hour: pl.LazyFrame, leftover: pl.LazyFrame) -> pl.La
     )
 
 
+# What ``attribute_dark`` reads of the trailing window's task costs: a window of days is
+# read with only these columns.
+TRAILING_TASK_COST_COLUMNS = ["region", "fleet", "worker", "is_daemon", "task_id", "in_use_cost"]
+
+
 def attribute_dark(
     task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
 ) -> pl.LazyFrame:
