@@ -45,8 +45,8 @@ _FOCUS_ORDER = [
 
 
 @dataclass
-class Sample:
-    """The sample company's sources as frames, plus the fleet frames they came from.
+class _Window:
+    """The bill of some consecutive hours of the fleet (FOCUS without its Tax rows).
 
     ``focus`` and ``cur`` are logical rows (the writers fill the other export columns);
     ``instance_hours`` and ``task_hours`` are the simulated fleet; ``charges`` the priced
@@ -54,10 +54,6 @@ class Sample:
     ``commitment`` the Savings Plan's hourly used and unused commitment.
     """
 
-    start: date
-    days: int
-    scale: int
-    periods: list[str]
     focus: pl.DataFrame
     cur: pl.DataFrame
     speech: pl.DataFrame
@@ -70,18 +66,15 @@ class Sample:
 
 
 @dataclass
-class _Window:
-    """The bill of some consecutive hours of the fleet (FOCUS without its Tax rows)."""
+class Sample(_Window):
+    """The sample company's sources as frames (its whole bill, Tax rows included), plus the
+    fleet frames they came from, and what was simulated: from ``start``, ``days`` days at
+    ``scale``, billed in ``periods``."""
 
-    focus: pl.DataFrame
-    cur: pl.DataFrame
-    speech: pl.DataFrame
-    llm: pl.DataFrame
-    instance_hours: pl.DataFrame
-    task_hours: pl.DataFrame
-    charges: pl.DataFrame
-    splits: pl.DataFrame
-    commitment: pl.DataFrame
+    start: date
+    days: int
+    scale: int
+    periods: list[str]
 
 
 def _bill(
@@ -163,21 +156,8 @@ def build_sample(
         pl.col("line_item_usage_start_date").dt.strftime("%Y-%m").alias("billing_period")
     )
     periods = sorted(set(focus["billing_period"]) | set(cur["billing_period"]))
-    return Sample(
-        start,
-        days,
-        scale,
-        periods,
-        focus,
-        cur,
-        bill.speech,
-        bill.llm,
-        bill.instance_hours,
-        bill.task_hours,
-        bill.charges,
-        bill.splits,
-        bill.commitment,
-    )
+    window = {**vars(bill), "focus": focus, "cur": cur}
+    return Sample(**window, start=start, days=days, scale=scale, periods=periods)
 
 
 # Notes for the charts and the variance tables: the sample's launch and migration.
