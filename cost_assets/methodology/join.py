@@ -217,7 +217,7 @@ def price_tasks(
 ) -> PricedTasks:
     """Amortized cost per task and instance-hour, split into in use, idle and dark.
 
-    The task-hours are keyed and joined to their workers once, and the pool materialized
+    The task-hours are keyed and given their workers' attributes once, and the pool materialized
     once: the pool, the split and the orphans all read them, and a query plan would
     otherwise recompute them in each branch. Instance-hours are joined on one integer
     (``keyed``: the same matches, faster).
@@ -380,7 +380,10 @@ def keyed(frame: pl.LazyFrame, ids: pl.Enum) -> pl.LazyFrame:
 
 
 def coded(frame: pl.LazyFrame, column: str = "instance_id") -> pl.LazyFrame:
-    """``frame`` with its id column as categorical codes, for joins and groupings on it."""
+    """``frame`` with its id column as categorical codes, for joins and groupings on it.
+
+    The codes compare only within one query: Polars keeps its categorical mapping only while
+    categorical data is alive, so frames coded apart may not share codes (``keyed`` does)."""
     return frame.with_columns(pl.col(column).cast(pl.Categorical))
 
 
