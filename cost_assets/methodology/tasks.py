@@ -62,7 +62,9 @@ def _is_artefact_candidate() -> pl.Expr:
         pl.col("split_line_item_split_cost").fill_null(0.0).abs()
         + pl.col("split_line_item_unused_cost").fill_null(0.0).abs()
     )
-    return (parent.is_null() | (parent.str.strip_chars() == "")) & (cost == 0.0)
+    # The parent is looked at only on rows without cost (few).
+    empty_parent = parent.is_null() | (parent.str.strip_chars() == "")
+    return pl.when(cost == 0.0).then(empty_parent).otherwise(False)
 
 
 _TASK_HOUR = ["line_item_resource_id", "line_item_usage_start_date"]
@@ -126,7 +128,13 @@ def task_hours(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame | None = No
         artefacts = artefact_task_hours(cur, day).collect()
     resource = _resource()
     task_arn = pl.col("task_id")
-    cluster = pl.coalesce("cluster_tag", task_arn.str.extract(r":task/([^/]+)/", 1))
+    # The ARN is read only where the tag is missing.
+    cluster_tag = pl.col("cluster_tag")
+    cluster = (
+        pl.when(cluster_tag.is_null())
+        .then(task_arn.str.extract(r":task/([^/]+)/", 1))
+        .otherwise(cluster_tag)
+    )
     per_resource = [
         pl.when(resource == r).then(pl.col(column)).otherwise(0.0).alias(f"{r}_{name}")
         for name, column in (
@@ -172,10 +180,15 @@ def task_hours(cur: pl.LazyFrame, day: date, artefacts: pl.DataFrame | None = No
 def instances(cur: pl.LazyFrame, day: date, fleet_tag_key: str) -> pl.LazyFrame:
     """EC2 instances seen in the day's CUR instance rows, with their capacity and fleet tag."""
     memory = tag_value("product", "memory").str.extract(r"([0-9.,]+)", 1).str.replace_all(",", "")
+    first_row = {"subset": ["instance_id"], "keep": "first", "maintain_order": True}
     return (
-        # Instance rows first (few), then their ids: the id rule runs on those rows only.
+        # Instance rows first, then each id's first row (an instance bills every hour), and
+        # only then the rules: they run once per instance, not per row. An id's first row
+        # under its normalized form is the first of its raw forms' first rows.
         cur.filter(pl.col("line_item_operation").str.starts_with("RunInstances") & _in_day(day))
-        .with_columns(normalize_resource_id(pl.col("line_item_resource_id")).alias("instance_id"))
+        .rename({"line_item_resource_id": "instance_id"})
+        .unique(**first_row)
+        .with_columns(normalize_resource_id(pl.col("instance_id")).alias("instance_id"))
         .filter(pl.col("instance_id").str.starts_with("i-"))
         .select(
             "instance_id",
@@ -188,6 +201,6 @@ def instances(cur: pl.LazyFrame, day: date, fleet_tag_key: str) -> pl.LazyFrame:
             tag_value("product", "gpu").cast(pl.Float64, strict=False).alias("gpus"),
             tag_value("resource_tags", f"user_{fleet_tag_key}").alias("fleet"),
         )
-        .unique(subset=["instance_id"], keep="first", maintain_order=True)
+        .unique(**first_row)
         .select(INSTANCE_COLUMNS)
     )

@@ -491,8 +491,11 @@ _EC2_ARN = r"^arn:aws[a-z-]*:ec2:[^:]*:[^:]*:[a-z-]+/(.+)$"
 def normalize_resource_id(expr: pl.Expr) -> pl.Expr:
     """Resource ids as CUR writes them: an EC2 ARN ('arn:aws:ec2:…:instance/i-…') becomes its
     bare id ('i-…'); other ids and ARNs are unchanged; '' becomes null."""
-    # One pass over the text: an ARN is replaced by its id, anything else left as it is.
-    return blank_as_null(expr.str.strip_chars().str.replace(_EC2_ARN, "${1}"))
+    text = expr.str.strip_chars()
+    # The ARN rule runs on ARNs only (a when-branch is evaluated on its own rows): bare ids,
+    # the usual case, are taken as they are.
+    bare = pl.when(text.str.starts_with("arn:")).then(text.str.replace(_EC2_ARN, "${1}"))
+    return blank_as_null(bare.otherwise(text))
 
 
 def blank_as_null(expr: pl.Expr) -> pl.Expr:
