@@ -19,7 +19,6 @@ explain the compute pool and never change its total.
 import polars as pl
 
 from cost_assets.methodology.allocate import WEIGHT, Level, allocate, even_drivers
-from cost_assets.methodology.join import coded
 
 UNATTRIBUTED = "unattributed"
 
@@ -197,7 +196,6 @@ def worker_costs(
     task_costs: pl.LazyFrame, trailing_task_costs: pl.LazyFrame, workers: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Compute cost per hour, region, fleet, worker and capacity class."""
-    task_costs = coded(task_costs)  # daemons are folded per instance-hour: joined on codes
     per_worker_hour, leftover = _running_costs(task_costs)
     per_worker_hour = per_worker_hour.collect().lazy()  # read by three parts below
     parts = [

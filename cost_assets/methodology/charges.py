@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from cost_assets.sources.exports import normalize_resource_id, tag_value
+from cost_assets.sources.exports import normalize_resource_id, once_for_the_common_value, tag_value
 
 # Columns of the hourly charges table, in order. effective_cost is the hour's part.
 CHARGE_COLUMNS = [
@@ -110,7 +110,9 @@ def hourly_charges(
         .filter((pl.col("hour") >= day_start) & (pl.col("hour") < day_end))
         .select(
             pl.col("hour"),
-            pl.col("BillingPeriodStart").dt.strftime("%Y-%m").alias("billing_period"),
+            once_for_the_common_value(
+                pl.col("BillingPeriodStart"), lambda start: start.dt.strftime("%Y-%m")
+            ).alias("billing_period"),
             pl.col("ChargeCategory").alias("charge_category"),
             pl.col("ChargeClass").alias("charge_class"),
             pl.col("ChargeFrequency").alias("charge_frequency"),

@@ -59,18 +59,15 @@ TASK_COST_COLUMNS = [
 def instance_hours(charges: pl.LazyFrame) -> pl.LazyFrame:
     """Σ effective cost per EC2 instance-hour (all rows: Savings-Plan-covered and on-demand)."""
     return (
-        # Grouped on categorical ids (faster), given back as text.
-        coded(charges.filter(is_instance_usage()).rename({"resource_id": "instance_id"}))
+        charges.filter(is_instance_usage())
+        .rename({"resource_id": "instance_id"})
         .group_by(INSTANCE_HOUR)
         .agg(
             pl.col("region").min(),
             pl.col("effective_cost").sum().alias("instance_cost"),
             pl.col("tag_fleet").min(),
-            pl.col("sku_meter").min().alias("meter_type"),
+            pl.col("sku_meter").min(),  # its instance type is read where CUR names none
             pl.len().alias("focus_rows"),
-        )
-        .with_columns(
-            pl.col("instance_id").cast(pl.String), pl.col("meter_type").str.extract(r":(.+)$", 1)
         )
     )
 
@@ -184,12 +181,16 @@ def _capacity(pool: pl.LazyFrame, instances: pl.LazyFrame, instance_types: pl.La
             on="instance_id",
             how="left",
         )
-        .with_columns(pl.coalesce("instance_type", "meter_type").alias("instance_type"))
+        .with_columns(
+            # The meter ("EU-BoxUsage:g5.xlarge") is read only where CUR names no type.
+            pl.when(pl.col("instance_type").is_null())
+            .then(pl.col("sku_meter").str.extract(r":(.+)$", 1))
+            .otherwise(pl.col("instance_type"))
+            .alias("instance_type")
+        )
         .join(catalog, on="instance_type", how="left")
         .select(
-            pl.exclude(
-                "vcpu", "memory_gib", "gpus", "cat_vcpu", "cat_gb", "cat_gpus", "meter_type"
-            ),
+            pl.exclude("vcpu", "memory_gib", "gpus", "cat_vcpu", "cat_gb", "cat_gpus", "sku_meter"),
             pl.coalesce("vcpu", "cat_vcpu").alias("vcpu_capacity"),
             pl.coalesce("memory_gib", "cat_gb").alias("gb_capacity"),
             pl.coalesce("gpus", "cat_gpus").fill_null(0.0).alias("gpu_capacity"),
@@ -377,14 +378,6 @@ def keyed(frame: pl.LazyFrame, ids: pl.Enum) -> pl.LazyFrame:
     hours = pl.col("hour").dt.epoch("s") // 3600
     code = pl.col("instance_id").cast(ids, strict=False).to_physical().cast(pl.Int64)
     return frame.with_columns((hours * (1 << 32) + code).alias(KEY))
-
-
-def coded(frame: pl.LazyFrame, column: str = "instance_id") -> pl.LazyFrame:
-    """``frame`` with its id column as categorical codes, for joins and groupings on it.
-
-    The codes compare only within one query: Polars keeps its categorical mapping only while
-    categorical data is alive, so frames coded apart may not share codes (``keyed`` does)."""
-    return frame.with_columns(pl.col(column).cast(pl.Categorical))
 
 
 def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cost_assets.methodology.charges import CHARGE_COLUMNS
-from cost_assets.methodology.join import KEY, compute_pool, instance_ids, keyed
-from cost_assets.methodology.tasks import TASK_HOUR_COLUMNS
+from cost_assets.methodology.join import KEY, compute_pool, instance_ids, keyed, price_tasks
+from cost_assets.methodology.tasks import INSTANCE_COLUMNS, TASK_HOUR_COLUMNS
 
 HOUR = datetime(2026, 11, 2, 5, tzinfo=UTC)
 WORKERS = pl.LazyFrame(
@@ -86,3 +86,63 @@ def test_instance_hour_keys_agree_across_frames_keyed_apart():
     assert len(set(keys.values())) == 3
     # An instance without usage that day has no key: its tasks are orphans, never matched.
     assert again["i-ghost"] is None
+
+
+def test_an_instance_without_a_cur_row_takes_its_type_from_the_usage_meter():
+    """Capacity for SCAD: CUR's product attributes, else the catalog of the type CUR names,
+    else the catalog of the type in FOCUS's meter. i-1 is in CUR as an m5.xlarge (4 vCPU,
+    16 GiB) although its meter says m5.2xlarge; i-2 is not in CUR: its meter's m5.2xlarge
+    (8 vCPU, 32 GiB) from the catalog. Each has one task reserving 2 vCPU and 8 GiB without
+    split costs, so SCAD (vCPU 9 : GB 1) is recomputed: i-1 in use (18 + 8) / (36 + 16) = 1/2
+    of its $1, i-2 (18 + 8) / (72 + 32) = 1/4."""
+    charges = pl.DataFrame(
+        {
+            "hour": HOUR,
+            "charge_category": "Usage",
+            "service_code": "AmazonEC2",
+            "sku_meter": "USW2-BoxUsage:m5.2xlarge",
+            "resource_id": ["i-1", "i-2"],
+            "region": "us-west-2",
+            "tag_fleet": "f-a",
+            "effective_cost": 1.0,
+        }
+    )
+    charges = charges.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in CHARGE_COLUMNS if c not in charges.columns
+    )
+    tasks = pl.DataFrame(
+        {
+            "hour": HOUR,
+            "region": "us-west-2",
+            "instance_id": ["i-1", "i-2"],
+            "task_id": ["t1", "t2"],
+            "cluster": "c",
+            "worker": "other",
+            "vcpu_reserved": 2.0,
+            "gb_reserved": 8.0,
+        }
+    ).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c)
+        for c in ("vcpu_used", "gb_used", "split_cost", "unused_cost")
+    )
+    instances = pl.DataFrame(
+        [("i-1", "us-west-2", "m5.xlarge", 4.0, 16.0, 0.0, "f-a")],
+        schema=INSTANCE_COLUMNS,
+        orient="row",
+    )
+    catalog = pl.LazyFrame(
+        {"instance_type": ["m5.xlarge", "m5.2xlarge"], "vcpu": [4.0, 8.0],
+         "memory_gib": [16.0, 32.0], "gpus": [0.0, 0.0]}
+    )  # fmt: skip
+    weights = pl.LazyFrame(schema={"instance_type": pl.String} | dict.fromkeys(
+        ["gpu_weight", "vcpu_weight", "gb_weight"], pl.Float64))  # fmt: skip
+    workers = WORKERS.with_columns(pl.lit(0.0).alias("gpus_per_task"))
+    costs = price_tasks(
+        charges.lazy(), tasks.lazy(), instances.lazy(), workers, catalog, weights
+    ).task_costs
+    assert costs.select("instance_id", "instance_type", "split_path", "in_use_cost").sort(
+        "instance_id"
+    ).rows() == [
+        ("i-1", "m5.xlarge", "scad_recompute", 0.5),
+        ("i-2", "m5.2xlarge", "scad_recompute", 0.25),
+    ]

@@ -18,6 +18,7 @@ from cost_assets.sources.exports import (
     find_delivery,
     find_export_names,
     normalize_resource_id,
+    once_for_the_common_value,
     read_export,
     tag_value,
 )
@@ -338,3 +339,15 @@ def test_manifest_fields_are_not_needed_beyond_report_keys(tmp_path):
     manifest.write_text(json.dumps({"reportKeys": [key]}))
     delivery = find_delivery(open_store(str(tmp_path)), "focus", PERIOD)
     assert delivery.from_manifest and delivery.execution_id is None
+
+
+def test_a_rule_computed_once_for_the_common_value_agrees_row_by_row():
+    starts = pl.Series(
+        "start", [None, datetime(2026, 1, 31), datetime(2026, 10, 1), datetime(2026, 1, 31)]
+    )
+    month_after = once_for_the_common_value(pl.col("start"), lambda s: s.dt.offset_by("1mo"))
+    out = pl.DataFrame([starts]).select(month_after).to_series().to_list()
+    assert out == [None, datetime(2026, 2, 28), datetime(2026, 11, 1), datetime(2026, 2, 28)]
+    # The first value is not null: the other rows still get their own.
+    out = pl.DataFrame([starts.reverse()]).select(month_after).to_series().to_list()
+    assert out == [datetime(2026, 2, 28), datetime(2026, 11, 1), datetime(2026, 2, 28), None]
