@@ -23,6 +23,7 @@ One row per task and instance-hour (dark instance-hours: one row with no task). 
 instance-hour, in_use_cost + idle_cost + dark_cost sums to ``C``.
 """
 
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import polars as pl
@@ -33,8 +34,11 @@ from cost_assets.methodology.scad import (
     CPU_RESOURCES,
     CPU_WEIGHTS,
     GPU_RESOURCES,
+    allocation_totals,
+    allocations,
+    instance_rates,
+    task_shares,
 )
-from cost_assets.methodology.scad import split_instance_hours as scad_split
 
 INSTANCE_HOUR = ["hour", "instance_id"]
 
@@ -273,16 +277,16 @@ def _task_costs(
         )
         .any()
         .alias("cur_incomplete"),
-        pl.max_horizontal("vcpu_reserved", "vcpu_used").sum().alias("vcpu_allocated"),
-        pl.max_horizontal("gb_reserved", "gb_used").sum().alias("gb_allocated"),
+        # SCAD's totals, here once for every path: a path's tasks are all its hours' tasks.
+        *allocation_totals(GPU_RESOURCES),
     )
     pool = (
         pool.join(active, on=KEY, how="left")
         .with_columns(
             pl.col("active").fill_null(False),
             # An instance of unknown capacity is taken as exactly full: no idle part.
-            pl.coalesce("vcpu_capacity", "vcpu_allocated").alias("vcpu_capacity"),
-            pl.coalesce("gb_capacity", "gb_allocated").alias("gb_capacity"),
+            pl.coalesce("vcpu_capacity", "vcpu_alloc_total").alias("vcpu_capacity"),
+            pl.coalesce("gb_capacity", "gb_alloc_total").alias("gb_capacity"),
             pl.when(pl.col("gpu_capacity") > 0)
             .then(pl.lit("gpu_resplit"))
             .when(~pl.col("cur_incomplete").fill_null(True) & (pl.col("cur_total") > 0))
@@ -298,26 +302,30 @@ def _task_costs(
         .lazy()
     )
     active_pool = pool.filter(pl.col("active"))
+    hour_columns = [
+        KEY,
+        "region",
+        "fleet",
+        "instance_type",
+        "split_path",
+        "instance_cost",
+        "cur_total",
+        "scale_factor",
+    ]
 
-    def on_path(path: str) -> pl.LazyFrame:
-        """The priced tasks of the active instance-hours that take ``path``."""
-        hours = active_pool.filter(pl.col("split_path") == path).select(
-            KEY,
-            "region",
-            "fleet",
-            "instance_type",
-            "split_path",
-            "instance_cost",
-            "cur_total",
-            "scale_factor",
-        )
+    def on_path(hours: pl.LazyFrame, extra: Sequence[str] = ()) -> pl.LazyFrame:
+        """The priced tasks of ``hours`` (active instance-hours of one path), with the
+        hours' columns and ``extra``."""
         # Joined per path, not joined whole and then filtered: no row is copied twice.
-        return priced_tasks.join(hours, on=KEY, how="inner")
+        return priced_tasks.join(hours.select(*hour_columns, *extra), on=KEY, how="inner")
+
+    def path(name: str) -> pl.LazyFrame:
+        return active_pool.filter(pl.col("split_path") == name)
 
     # CPU instances with CUR split costs: SCAD's shares, scaled to FOCUS's dollars.
     # Each task's share of CUR's total first, then of C: the scale factor itself may be huge
     # where CUR's dollars are tiny.
-    scaled = on_path("cur_split").with_columns(
+    scaled = on_path(path("cur_split")).with_columns(
         (pl.col("instance_cost") * (pl.col("split_cost") / pl.col("cur_total"))).alias(
             "in_use_cost"
         ),
@@ -327,15 +335,15 @@ def _task_costs(
     )
 
     # CPU instances without split costs: SCAD recomputed from reservation and usage.
-    cpu_hours = active_pool.filter(pl.col("split_path") == "scad_recompute").with_columns(
+    cpu_hours = path("scad_recompute").with_columns(
         pl.lit(CPU_WEIGHTS["vcpu"]).alias("vcpu_weight"),
         pl.lit(CPU_WEIGHTS["gb"]).alias("gb_weight"),
     )
-    recomputed = _scad(on_path("scad_recompute"), cpu_hours, CPU_RESOURCES)
+    recomputed = _scad(on_path, cpu_hours, CPU_RESOURCES)
 
     # GPU instances: SCAD over GPU, vCPU and memory with the configured weights.
     gpu_hours = (
-        active_pool.filter(pl.col("split_path") == "gpu_resplit")
+        path("gpu_resplit")
         .join(
             gpu_weights.select("instance_type", "gpu_weight", "vcpu_weight", "gb_weight"),
             on="instance_type",
@@ -346,7 +354,7 @@ def _task_costs(
             [pl.col(f"{r}_weight").fill_null(w) for r, w in AWS_FIXED_GPU_WEIGHTS.items()]
         )
     )
-    resplit = _scad(on_path("gpu_resplit"), gpu_hours, GPU_RESOURCES)
+    resplit = _scad(on_path, gpu_hours, GPU_RESOURCES)
 
     task_rows = pl.concat([scaled, recomputed, resplit], how="diagonal_relaxed").with_columns(
         pl.lit(0.0).alias("dark_cost")
@@ -380,17 +388,18 @@ def keyed(frame: pl.LazyFrame, ids: pl.Enum) -> pl.LazyFrame:
     return frame.with_columns((hours * (1 << 32) + code).alias(KEY))
 
 
-def _scad(tasks: pl.LazyFrame, hours: pl.LazyFrame, resources) -> pl.LazyFrame:
-    split = scad_split(
-        tasks.drop("split_cost", "unused_cost"),
-        hours.select(
-            [KEY, "instance_cost"]
-            + [f"{r}_capacity" for r in resources]
-            + [f"{r}_weight" for r in resources]
-        ),
-        keys=[KEY],
-        resources=resources,
-        cost_column="instance_cost",
+def _scad(
+    on_path: Callable[[pl.LazyFrame, Sequence[str]], pl.LazyFrame],
+    hours: pl.LazyFrame,
+    resources: Sequence[str],
+) -> pl.LazyFrame:
+    """SCAD over ``resources`` for the tasks of ``hours``, which hold their totals (one join
+    of the tasks to their hours)."""
+    rates = instance_rates(hours, resources, "instance_cost")
+    per_hour = [f"{r}_{c}" for r in resources for c in ("alloc_total", "rate", "capacity")]
+    tasks = on_path(rates, [*per_hour, "task_count", "_unpriced_cost"])
+    split = task_shares(
+        tasks.drop("split_cost", "unused_cost").with_columns(allocations(resources)), resources
     )
     return split.with_columns(
         pl.col("split_cost").alias("in_use_cost"),

@@ -49,52 +49,70 @@ def split_instance_hours(
     from ``instance_hours`` get null costs.
     """
     keys = list(keys)
-    with_alloc = tasks.with_columns(
-        [
-            pl.max_horizontal(
-                pl.col(f"{r}_reserved").fill_null(0.0), pl.col(f"{r}_used").fill_null(0.0)
-            ).alias(f"{r}_alloc")
-            for r in resources
-        ]
+    with_alloc = tasks.with_columns(allocations(resources))
+    totals = with_alloc.group_by(keys).agg(allocation_totals(resources))
+    rates = instance_rates(instance_hours, resources, cost_column).select(
+        *keys, *[f"{r}_{c}" for r in resources for c in ("rate", "capacity")], "_unpriced_cost"
     )
+    per_instance = totals.join(rates, on=keys, how="left")
+    return task_shares(with_alloc.join(per_instance, on=keys, how="left"), resources)
 
-    totals = with_alloc.group_by(keys).agg(
-        [pl.col(f"{r}_alloc").sum().alias(f"{r}_alloc_total") for r in resources]
-        + [pl.len().alias("task_count")]
-    )
 
+# The method in three steps, for callers that already hold the instance-hours' totals (one
+# join of the tasks to their instance-hours instead of two):
+# ``allocation_totals`` per instance-hour, then ``instance_rates``, then ``task_shares`` of the
+# tasks joined to them.
+
+
+def allocations(resources: Sequence[str]) -> list[pl.Expr]:
+    """Each task's ``<r>_alloc``: the greater of its reservation and usage (null as 0)."""
+    return [
+        pl.max_horizontal(
+            pl.col(f"{r}_reserved").fill_null(0.0), pl.col(f"{r}_used").fill_null(0.0)
+        ).alias(f"{r}_alloc")
+        for r in resources
+    ]
+
+
+def allocation_totals(resources: Sequence[str]) -> list[pl.Expr]:
+    """Aggregations of an instance-hour's tasks: ``<r>_alloc_total`` and ``task_count``."""
+    return [
+        alloc.sum().alias(f"{alloc.meta.output_name()}_total") for alloc in allocations(resources)
+    ] + [pl.len().alias("task_count")]
+
+
+def instance_rates(
+    instance_hours: pl.LazyFrame, resources: Sequence[str], cost_column: str
+) -> pl.LazyFrame:
+    """``instance_hours`` (cost, ``<r>_capacity``, ``<r>_weight``) with each resource's
+    ``<r>_rate`` and the ``_unpriced_cost`` of an instance-hour without priced capacity
+    (shared evenly by its tasks)."""
     weighted_capacity = pl.sum_horizontal(
         [pl.col(f"{r}_weight") * pl.col(f"{r}_capacity") for r in resources]
     )
     has_capacity = weighted_capacity > 0
-    rates = instance_hours.select(
-        keys
-        + [
+    return instance_hours.with_columns(
+        [
             pl.when(has_capacity)
             .then(pl.col(f"{r}_weight") * pl.col(cost_column) / weighted_capacity)
             .otherwise(0.0)
             .alias(f"{r}_rate")
             for r in resources
         ]
-        + [pl.col(f"{r}_capacity") for r in resources]
         + [pl.when(has_capacity).then(0.0).otherwise(pl.col(cost_column)).alias("_unpriced_cost")]
     )
 
-    per_instance = totals.join(rates, on=keys, how="left").with_columns(
-        [
-            (pl.col(f"{r}_capacity") - pl.col(f"{r}_alloc_total"))
-            .clip(lower_bound=0.0)
-            .alias(f"{r}_unused")
-            for r in resources
-        ]
-    )
 
-    joined = with_alloc.join(per_instance, on=keys, how="left")
+def task_shares(tasks: pl.LazyFrame, resources: Sequence[str]) -> pl.LazyFrame:
+    """Each task's ``split_cost`` and ``unused_cost`` (and per resource) from its
+    ``<r>_alloc`` and its instance-hour's ``<r>_alloc_total``, ``task_count`` and
+    ``instance_rates`` columns, which are dropped."""
     split_terms = []
     unused_terms = []
     for r in resources:
         alloc, total = pl.col(f"{r}_alloc"), pl.col(f"{r}_alloc_total")
-        capacity, rate, unused = pl.col(f"{r}_capacity"), pl.col(f"{r}_rate"), pl.col(f"{r}_unused")
+        capacity, rate = pl.col(f"{r}_capacity"), pl.col(f"{r}_rate")
+        unused = (capacity - total).clip(lower_bound=0.0)
         denominator = total + unused
         split_terms.append(
             pl.when(denominator > 0)
@@ -108,7 +126,7 @@ def split_instance_hours(
         unused_terms.append((share_of_unused * unused * rate).alias(f"{r}_unused_cost"))
 
     return (
-        joined.with_columns(split_terms + unused_terms)
+        tasks.with_columns(split_terms + unused_terms)
         .with_columns(
             pl.sum_horizontal([f"{r}_split_cost" for r in resources]).alias("split_cost"),
             (
@@ -127,7 +145,7 @@ def split_instance_hours(
             ]
         )
         .drop(
-            [f"{r}_{s}" for r in resources for s in ("alloc_total", "rate", "capacity", "unused")]
+            [f"{r}_{s}" for r in resources for s in ("alloc_total", "rate", "capacity")]
             + ["task_count", "_unpriced_cost"]
         )
     )
