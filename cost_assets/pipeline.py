@@ -104,11 +104,10 @@ def cur_tables(
 
 
 # A day's CUR is read and reduced a slice of hours at a time: a task-hour never spans two
-# slices, and a slice, not the whole day, is what is held in memory at once. Rows that are
-# also hashed through their text (the raw asset's fingerprint and duplicate count) hold
-# about twice their size while they are: those are read in smaller slices.
-CUR_SLICE_HOURS = 12
-INSPECTED_SLICE_HOURS = 6
+# slices, and a slice, not the whole day, is what is held in memory at once. Six hours keep
+# the peak low (rows also hashed through their text, for the raw asset's fingerprint, hold
+# about twice their size while they are) and cost no more time than twelve.
+CUR_SLICE_HOURS = 6
 
 
 def cur_day_slices(
@@ -137,13 +136,11 @@ def cur_day_tables(
     """The cur_task_hours and cur_instances tables of ``day`` read slice by slice from the
     CUR deliveries; the artefact rows ignored, the export rows of the day, the deliveries.
 
-    ``inspect`` sees each slice's rows (with ``source_column``) before they are let go (the
-    slices are then ``INSPECTED_SLICE_HOURS``). An
+    ``inspect`` sees each slice's rows (with ``source_column``) before they are let go. An
     instance's attributes come from its first row in time, then file order.
     """
     tasks, instances, artefacts, rows, deliveries = [], [], 0, 0, []
-    slice_hours = CUR_SLICE_HOURS if inspect is None else INSPECTED_SLICE_HOURS
-    for cur, read_from in cur_day_slices(store, day, source_column, slice_hours):
+    for cur, read_from in cur_day_slices(store, day, source_column):
         deliveries = read_from  # the same deliveries every slice: the last one's are kept
         if inspect is not None:
             inspect(cur)

@@ -17,7 +17,6 @@ from cost_assets.assets.common import (
 from cost_assets.methodology import charges as charge_rules
 from cost_assets.partitions import daily_partitions
 from cost_assets.pipeline import (
-    INSPECTED_SLICE_HOURS,
     USAGE_COLUMNS,
     combine_usage,
     cur_day_slices,
@@ -121,7 +120,7 @@ def day_fingerprint(store: SourceStore, kind: str, day: date) -> str:
     (CUR a slice of hours at a time, as the asset reads it)."""
     if kind == "focus":
         return input_fingerprint(focus_rows_for_day(read_export_for_day(store, kind, day)[0], day))
-    slices = cur_day_slices(store, day, slice_hours=INSPECTED_SLICE_HOURS)
+    slices = cur_day_slices(store, day)
     return _SliceOddities(
         [row_hashes(r) for r, _ in slices if r is not None and r.height]
     ).fingerprint()
