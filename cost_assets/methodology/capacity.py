@@ -68,11 +68,13 @@ def _daemon_hours(active: pl.LazyFrame) -> pl.LazyFrame:
 def _fold_by_weight(workers: pl.LazyFrame, daemon_hours: pl.LazyFrame) -> pl.LazyFrame:
     """Each worker task's part of its instance-hour's daemon cost, ∝ its fold weight, where
     the workers' weights are positive (``daemon_fold``)."""
-    weighted = daemon_hours.filter(pl.col("in_use_total") > 0).select(
-        *_INSTANCE_HOUR, (pl.col("daemon_cost") / pl.col("in_use_total")).alias("_per_weight")
-    )
+    weighted = daemon_hours.filter(pl.col("in_use_total") > 0)
+    # The worker's share of the weight first, then of the cost: a cost per unit of weight
+    # overflows where the weights are tiny.
+    share = _FOLD_WEIGHT / pl.col("in_use_total")
     return workers.join(weighted, on=_INSTANCE_HOUR, how="left").with_columns(
-        (_FOLD_WEIGHT * pl.col("_per_weight")).fill_null(0.0).alias("fold_cost")
+        (pl.col("daemon_cost") * share).fill_null(0.0).alias("fold_cost"),
+        pl.col("in_use_total").is_not_null().alias("_weighted"),
     )
 
 
@@ -131,7 +133,7 @@ def _running_costs(task_costs: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame
             pl.col("idle_cost").sum(),
             pl.col("fold_cost").sum(),
             # A worker beside a weighted daemon gets a fold row, even of zero dollars.
-            pl.col("_per_weight").is_not_null().any().alias("folded"),
+            pl.col("_weighted").any().alias("folded"),
         )
     )
     return per_worker_hour, _fold_evenly_or_alone(active, daemon_hours)

@@ -79,3 +79,17 @@ def test_daemon_alone_stays_unattributed_and_dark_hours_are_not_folded():
         ]
     )
     assert folded == {("unattributed", "unattributed"): pytest.approx(0.30, abs=1e-12)}
+
+
+def test_a_worker_of_tiny_in_use_cost_takes_the_daemon_cost_without_overflow():
+    # The property test's find: a worker in use for 1e-310 (a subnormal) beside a $1 daemon
+    # and a worker of none. Dollars per unit of weight (1 / 1e-310) overflow to inf, and
+    # inf x 0 is NaN; the worker's share of the weight (1) times the $1 does not.
+    folded = _folded(
+        [
+            ("i-1", "t-d", "agent", True, "cur_split", 0.0, 1.0),
+            ("i-1", "t-a", "asr", False, "cur_split", 1e-310, 0.0),
+            ("i-1", "t-b", "tts", False, "cur_split", 0.0, 0.0),
+        ]
+    )
+    assert folded == {("asr", "daemon_fold"): 1.0, ("tts", "daemon_fold"): 0.0}
