@@ -62,13 +62,15 @@ def split_pools(
     """(shared rows, excluded rows): the day's charges that are not compute-pool instance-hours."""
     in_pool = pool_instance_hours.select("hour", pl.col("instance_id").alias("resource_id"))
     # Only instance-usage rows can be in the pool: only they are matched.
-    instance_usage = is_instance_usage()
+    # The rule is evaluated once, for both branches.
+    marked = charges.with_columns(is_instance_usage().alias("_instance_usage"))
+    instance_usage = pl.col("_instance_usage")
     rest = pl.concat(
         [
-            charges.filter(~instance_usage),
-            charges.filter(instance_usage).join(in_pool, on=["hour", "resource_id"], how="anti"),
+            marked.filter(~instance_usage),
+            marked.filter(instance_usage).join(in_pool, on=["hour", "resource_id"], how="anti"),
         ]
-    )
+    ).drop("_instance_usage")
     excluded = pl.col("charge_category").is_in(excluded_categories)
     return rest.filter(~excluded), rest.filter(excluded)
 
