@@ -137,7 +137,8 @@ def cur_day_tables(
     CUR deliveries; the artefact rows ignored, the export rows of the day, the deliveries.
 
     ``inspect`` sees each slice's rows (with ``source_column``) before they are let go. An
-    instance's attributes come from its first row in time, then file order.
+    instance's attributes come from its first row in the earliest slice that has one, in
+    file order within it (in time order where the files are sorted by time).
     """
     tasks, instances, artefacts, rows, deliveries = [], [], 0, 0, []
     for cur, read_from in cur_day_slices(store, day, source_column):
