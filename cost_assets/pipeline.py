@@ -111,15 +111,12 @@ CUR_SLICE_HOURS = 6
 
 
 def cur_day_slices(
-    store: SourceStore,
-    day: date,
-    source_column: str | None = None,
-    slice_hours: int = CUR_SLICE_HOURS,
+    store: SourceStore, day: date, source_column: str | None = None
 ) -> Iterator[tuple[pl.DataFrame | None, list[Delivery]]]:
-    """The CUR rows of ``day``, ``slice_hours`` at a time, oldest first, each with the
+    """The CUR rows of ``day``, ``CUR_SLICE_HOURS`` at a time, oldest first, each with the
     deliveries read (with ``source_column``, each row names its file)."""
-    for first in range(0, 24, slice_hours):
-        hours = (first, min(first + slice_hours, 24))
+    for first in range(0, 24, CUR_SLICE_HOURS):
+        hours = (first, min(first + CUR_SLICE_HOURS, 24))
         read, deliveries = read_export_for_day(store, "cur", day, source_column, hours=hours)
         rows = cur_rows_for_day(read, day, hours)
         del read  # when the slice was narrowed, only its rows stay in memory

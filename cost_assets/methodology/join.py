@@ -36,6 +36,7 @@ from cost_assets.methodology.scad import (
     GPU_RESOURCES,
     allocation_totals,
     allocations,
+    instance_hour_columns,
     instance_rates,
     task_shares,
 )
@@ -396,8 +397,7 @@ def _scad(
     """SCAD over ``resources`` for the tasks of ``hours``, which hold their totals (one join
     of the tasks to their hours)."""
     rates = instance_rates(hours, resources, "instance_cost")
-    per_hour = [f"{r}_{c}" for r in resources for c in ("alloc_total", "rate", "capacity")]
-    tasks = on_path(rates, [*per_hour, "task_count", "_unpriced_cost"])
+    tasks = on_path(rates, instance_hour_columns(resources))
     split = task_shares(
         tasks.drop("split_cost", "unused_cost").with_columns(allocations(resources)), resources
     )

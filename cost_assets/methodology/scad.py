@@ -52,7 +52,7 @@ def split_instance_hours(
     with_alloc = tasks.with_columns(allocations(resources))
     totals = with_alloc.group_by(keys).agg(allocation_totals(resources))
     rates = instance_rates(instance_hours, resources, cost_column).select(
-        *keys, *[f"{r}_{c}" for r in resources for c in ("rate", "capacity")], "_unpriced_cost"
+        *keys, *_rate_columns(resources)
     )
     per_instance = totals.join(rates, on=keys, how="left")
     return task_shares(with_alloc.join(per_instance, on=keys, how="left"), resources)
@@ -62,6 +62,17 @@ def split_instance_hours(
 # join of the tasks to their instance-hours instead of two):
 # ``allocation_totals`` per instance-hour, then ``instance_rates``, then ``task_shares`` of the
 # tasks joined to them.
+
+
+def _rate_columns(resources: Sequence[str]) -> list[str]:
+    """What ``task_shares`` reads of ``instance_rates``."""
+    return [f"{r}_{c}" for r in resources for c in ("rate", "capacity")] + ["_unpriced_cost"]
+
+
+def instance_hour_columns(resources: Sequence[str]) -> list[str]:
+    """What ``task_shares`` reads of a task's instance-hour (and drops): the
+    ``allocation_totals`` and the ``instance_rates``."""
+    return [f"{r}_alloc_total" for r in resources] + ["task_count", *_rate_columns(resources)]
 
 
 def allocations(resources: Sequence[str]) -> list[pl.Expr]:
@@ -144,8 +155,5 @@ def task_shares(tasks: pl.LazyFrame, resources: Sequence[str]) -> pl.LazyFrame:
                 for c in ("split_cost", "unused_cost")
             ]
         )
-        .drop(
-            [f"{r}_{s}" for r in resources for s in ("alloc_total", "rate", "capacity")]
-            + ["task_count", "_unpriced_cost"]
-        )
+        .drop(instance_hour_columns(resources))
     )
